@@ -1,0 +1,183 @@
+//! Who may do what: one table of role × action that every handler consults. Scope (a
+//! staff member's own court, a participant's own hearing) is checked beside it.
+
+use crate::{ParticipantRole, StaffRole, Transition};
+use serde::Serialize;
+
+/// Whoever acts: a staff member by their role, or an invited participant by theirs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorRole {
+    Staff(StaffRole),
+    Participant(ParticipantRole),
+}
+
+impl ActorRole {
+    /// Every actor role, staff first.
+    pub fn all() -> Vec<ActorRole> {
+        StaffRole::ALL
+            .into_iter()
+            .map(ActorRole::Staff)
+            .chain(ParticipantRole::INVITED.into_iter().map(ActorRole::Participant))
+            .collect()
+    }
+}
+
+/// Something an actor asks to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Create staff accounts and reset their passwords.
+    ManageStaff,
+    /// List the court's staff (to pick a hearing's judges and clerk).
+    ViewStaff,
+    /// Read the court's audit log.
+    ViewAudit,
+    CreateCase,
+    ViewCases,
+    /// Create a hearing, or change its time.
+    ScheduleHearing,
+    ViewHearing,
+    /// Add, edit or remove a hearing's participants.
+    ManageParticipants,
+    /// Change a hearing's state.
+    ChangeState(Transition),
+    SendInvitations,
+    ViewOutbox,
+    /// Take part in a hearing's live session.
+    JoinHearing,
+    UploadEvidence,
+    ViewEvidence,
+    EditTranscript,
+    ViewTranscript,
+    SignTranscript,
+}
+
+impl Action {
+    /// Every action, for the exhaustive test and for documentation.
+    pub fn all() -> Vec<Action> {
+        let mut all = vec![
+            Action::ManageStaff,
+            Action::ViewStaff,
+            Action::ViewAudit,
+            Action::CreateCase,
+            Action::ViewCases,
+            Action::ScheduleHearing,
+            Action::ViewHearing,
+            Action::ManageParticipants,
+        ];
+        all.extend(Transition::ALL.into_iter().map(Action::ChangeState));
+        all.extend([
+            Action::SendInvitations,
+            Action::ViewOutbox,
+            Action::JoinHearing,
+            Action::UploadEvidence,
+            Action::ViewEvidence,
+            Action::EditTranscript,
+            Action::ViewTranscript,
+            Action::SignTranscript,
+        ]);
+        all
+    }
+}
+
+/// The permission table. Staff act within their own court; participants within their
+/// own hearing; callers check that scope, this says what the role allows.
+pub fn permits(actor: ActorRole, action: Action) -> bool {
+    use ActorRole::{Participant, Staff};
+    use ParticipantRole as P;
+    use StaffRole::{Admin, Clerk, Judge};
+
+    // Parties to the dispute and their agents: they present evidence.
+    let litigant = |role: P| matches!(role, P::Plaintiff | P::Defendant | P::ThirdParty | P::Agent);
+
+    match action {
+        Action::ManageStaff => matches!(actor, Staff(Admin)),
+        Action::ViewStaff | Action::ViewCases | Action::ViewOutbox => matches!(actor, Staff(_)),
+        Action::ViewAudit => matches!(actor, Staff(Admin | Judge)),
+        Action::CreateCase
+        | Action::ScheduleHearing
+        | Action::ManageParticipants
+        | Action::ChangeState(_)
+        | Action::SendInvitations => matches!(actor, Staff(Judge | Clerk)),
+        Action::ViewHearing | Action::ViewEvidence | Action::ViewTranscript => true,
+        Action::JoinHearing => matches!(actor, Staff(Judge | Clerk) | Participant(_)),
+        Action::UploadEvidence => match actor {
+            Staff(role) => matches!(role, Judge | Clerk),
+            Participant(role) => litigant(role),
+        },
+        Action::EditTranscript => matches!(actor, Staff(Clerk)),
+        // Every participant reads and signs the record of what they said.
+        Action::SignTranscript => matches!(actor, Participant(_)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table as a court would read it. Columns: admin judge clerk | plaintiff
+    /// defendant third_party agent witness expert interpreter. `x` allows, `.` refuses.
+    const EXPECTED: &[(&str, &str)] = &[
+        ("manage_staff", "x.. .......  "),
+        ("view_staff", "xxx .......  "),
+        ("view_audit", "xx. .......  "),
+        ("create_case", ".xx .......  "),
+        ("view_cases", "xxx .......  "),
+        ("schedule_hearing", ".xx .......  "),
+        ("view_hearing", "xxx xxxxxxx  "),
+        ("manage_participants", ".xx .......  "),
+        ("open", ".xx .......  "),
+        ("start", ".xx .......  "),
+        ("recess", ".xx .......  "),
+        ("resume", ".xx .......  "),
+        ("close", ".xx .......  "),
+        ("archive", ".xx .......  "),
+        ("cancel", ".xx .......  "),
+        ("send_invitations", ".xx .......  "),
+        ("view_outbox", "xxx .......  "),
+        ("join_hearing", ".xx xxxxxxx  "),
+        ("upload_evidence", ".xx xxxx...  "),
+        ("view_evidence", "xxx xxxxxxx  "),
+        ("edit_transcript", "..x .......  "),
+        ("view_transcript", "xxx xxxxxxx  "),
+        ("sign_transcript", "... xxxxxxx  "),
+    ];
+
+    fn action_name(action: Action) -> String {
+        match action {
+            Action::ChangeState(t) => t.as_str().to_owned(),
+            other => serde_json::to_value(other)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn the_permission_table_is_exactly_as_written() {
+        let actors = ActorRole::all();
+        let actions = Action::all();
+        assert_eq!(actions.len(), EXPECTED.len(), "every action has a row");
+        assert_eq!(actors.len(), 10);
+        for (action, (name, row)) in actions.iter().zip(EXPECTED) {
+            assert_eq!(&action_name(*action), name, "rows follow Action::all()");
+            let marks: Vec<char> = row.chars().filter(|c| *c == 'x' || *c == '.').collect();
+            assert_eq!(marks.len(), actors.len(), "row {name} has a mark per role");
+            for (actor, mark) in actors.iter().zip(marks) {
+                assert_eq!(permits(*actor, *action), mark == 'x', "{actor:?} × {name}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_party_never_runs_the_hearing() {
+        for role in ParticipantRole::INVITED {
+            for transition in Transition::ALL {
+                assert!(!permits(ActorRole::Participant(role), Action::ChangeState(transition)));
+            }
+            assert!(!permits(ActorRole::Participant(role), Action::EditTranscript));
+            assert!(!permits(ActorRole::Participant(role), Action::ViewOutbox));
+        }
+    }
+}
