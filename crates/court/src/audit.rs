@@ -14,8 +14,14 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 /// Who did it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuditActor {
-    Staff { id: UserId, username: String },
-    Participant { id: ParticipantId, name: String },
+    Staff {
+        id: UserId,
+        username: String,
+    },
+    Participant {
+        id: ParticipantId,
+        name: String,
+    },
     /// The operator at the server's command line (`cloudcourt admin …`).
     Cli,
     /// The server itself (start-up, demo data, scheduled work).
@@ -196,14 +202,21 @@ impl ChainVerifier {
         if event.seq != self.next_seq {
             return Err(ChainBreak {
                 seq: self.next_seq,
-                reason: format!("row {} is missing (next row found is {})", self.next_seq, event.seq),
+                reason: format!(
+                    "row {} is missing (next row found is {})",
+                    self.next_seq, event.seq
+                ),
             });
         }
         if event.prev_hash != self.prev_hash {
-            return Err(broken("its previous-hash does not match the row before it".into()));
+            return Err(broken(
+                "its previous-hash does not match the row before it".into(),
+            ));
         }
         if event.computed_hash() != event.hash {
-            return Err(broken("its content does not match its hash (the row was altered)".into()));
+            return Err(broken(
+                "its content does not match its hash (the row was altered)".into(),
+            ));
         }
         self.next_seq += 1;
         self.prev_hash = event.hash.clone();
@@ -237,12 +250,23 @@ mod tests {
 
     fn chain(n: i64) -> Vec<AuditEvent> {
         let mut prev = GENESIS_HASH.to_owned();
-        let start = Utc.with_ymd_and_hms(2026, 11, 28, 9, 0, 0).single().expect("valid");
+        let start = Utc
+            .with_ymd_and_hms(2026, 11, 28, 9, 0, 0)
+            .single()
+            .expect("valid");
         (1..=n)
             .map(|seq| {
-                let event = NewAuditEvent::new(AuditActor::System, "test.event", json!({"n": seq, "名": "贾1"}))
-                    .court(CourtId::new())
-                    .seal(seq, &prev, start + chrono::Duration::nanoseconds(seq * 1_234_567));
+                let event = NewAuditEvent::new(
+                    AuditActor::System,
+                    "test.event",
+                    json!({"n": seq, "名": "贾1"}),
+                )
+                .court(CourtId::new())
+                .seal(
+                    seq,
+                    &prev,
+                    start + chrono::Duration::nanoseconds(seq * 1_234_567),
+                );
                 prev = event.hash.clone();
                 event
             })
@@ -299,8 +323,14 @@ mod tests {
         let head = events[3].hash.clone();
         let mut middle_gone = events.clone();
         middle_gone.remove(1);
-        assert_eq!(verify(&middle_gone, Some((4, &head))).map_err(|e| e.seq), Err(2));
+        assert_eq!(
+            verify(&middle_gone, Some((4, &head))).map_err(|e| e.seq),
+            Err(2)
+        );
         let tail_gone = &events[..2];
-        assert_eq!(verify(tail_gone, Some((4, &head))).map_err(|e| e.seq), Err(3));
+        assert_eq!(
+            verify(tail_gone, Some((4, &head))).map_err(|e| e.seq),
+            Err(3)
+        );
     }
 }

@@ -24,7 +24,13 @@ impl MeetingNumber {
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let digits = raw.trim();
-        let invalid = || Invalid::new("meeting_number", "会议号应为8位数字", "The meeting number has 8 digits");
+        let invalid = || {
+            Invalid::new(
+                "meeting_number",
+                "会议号应为8位数字",
+                "The meeting number has 8 digits",
+            )
+        };
         if digits.len() != 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err(invalid());
         }
@@ -129,7 +135,12 @@ impl HearingState {
             (Transition::Close, InSession | Recess) => Closed,
             (Transition::Archive, Closed | Cancelled) => Archived,
             (Transition::Cancel, Scheduled | Open) => Cancelled,
-            _ => return Err(TransitionError { from: self, transition }),
+            _ => {
+                return Err(TransitionError {
+                    from: self,
+                    transition,
+                });
+            }
         };
         Ok(next)
     }
@@ -151,7 +162,10 @@ impl HearingState {
     pub fn accepts_participant_changes(self) -> bool {
         matches!(
             self,
-            HearingState::Scheduled | HearingState::Open | HearingState::InSession | HearingState::Recess
+            HearingState::Scheduled
+                | HearingState::Open
+                | HearingState::InSession
+                | HearingState::Recess
         )
     }
 
@@ -262,7 +276,11 @@ impl Bench {
         }
         let mut seen = std::collections::HashSet::new();
         if !judges.iter().all(|id| seen.insert(*id)) {
-            return Err(Invalid::new("judge_ids", "审判人员不能重复", "A judge is listed twice"));
+            return Err(Invalid::new(
+                "judge_ids",
+                "审判人员不能重复",
+                "A judge is listed twice",
+            ));
         }
         if judges.contains(&clerk) {
             return Err(Invalid::new(
@@ -284,7 +302,9 @@ impl Bench {
             };
             (*id, role)
         });
-        judges.chain([(self.clerk, ParticipantRole::Clerk)]).collect()
+        judges
+            .chain([(self.clerk, ParticipantRole::Clerk)])
+            .collect()
     }
 }
 
@@ -316,10 +336,20 @@ mod tests {
             assert_ne!(text.as_bytes()[0], b'0');
             assert_eq!(MeetingNumber::parse(&text), Ok(number));
         }
-        for bad in ["1234567", "123456789", "0123456a", "01234567", "", "９１９５１４１３"] {
+        for bad in [
+            "1234567",
+            "123456789",
+            "0123456a",
+            "01234567",
+            "",
+            "９１９５１４１３",
+        ] {
             assert!(MeetingNumber::parse(bad).is_err(), "{bad}");
         }
-        assert_eq!(MeetingNumber::parse(" 91951413 ").map(|n| n.value()), Ok(91_951_413));
+        assert_eq!(
+            MeetingNumber::parse(" 91951413 ").map(|n| n.value()),
+            Ok(91_951_413)
+        );
     }
 
     #[test]
@@ -360,7 +390,11 @@ mod tests {
                     .iter()
                     .find(|(f, t, _)| *f == from && *t == transition)
                     .map(|(_, _, to)| *to);
-                assert_eq!(from.apply(transition).ok(), expected, "{from} {transition:?}");
+                assert_eq!(
+                    from.apply(transition).ok(),
+                    expected,
+                    "{from} {transition:?}"
+                );
             }
         }
     }
@@ -387,7 +421,16 @@ mod tests {
         assert!(Bench::new(vec![], c).is_err());
         assert!(Bench::new(vec![a, a], c).is_err());
         assert!(Bench::new(vec![a], a).is_err());
-        assert!(Bench::new(vec![UserId::new(); 8].into_iter().map(|_| UserId::new()).collect(), c).is_err());
+        assert!(
+            Bench::new(
+                vec![UserId::new(); 8]
+                    .into_iter()
+                    .map(|_| UserId::new())
+                    .collect(),
+                c
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -18,7 +18,11 @@ impl ActorRole {
         StaffRole::ALL
             .into_iter()
             .map(ActorRole::Staff)
-            .chain(ParticipantRole::INVITED.into_iter().map(ActorRole::Participant))
+            .chain(
+                ParticipantRole::INVITED
+                    .into_iter()
+                    .map(ActorRole::Participant),
+            )
             .collect()
     }
 }
@@ -174,9 +178,15 @@ mod tests {
     fn a_party_never_runs_the_hearing() {
         for role in ParticipantRole::INVITED {
             for transition in Transition::ALL {
-                assert!(!permits(ActorRole::Participant(role), Action::ChangeState(transition)));
+                assert!(!permits(
+                    ActorRole::Participant(role),
+                    Action::ChangeState(transition)
+                ));
             }
-            assert!(!permits(ActorRole::Participant(role), Action::EditTranscript));
+            assert!(!permits(
+                ActorRole::Participant(role),
+                Action::EditTranscript
+            ));
             assert!(!permits(ActorRole::Participant(role), Action::ViewOutbox));
         }
     }

@@ -144,10 +144,26 @@ mod tests {
 
     #[test]
     fn mobile_numbers_in_the_forms_people_type() {
-        for raw in ["13800001234", " 138 0000 1234 ", "+86 138-0000-1234", "008613800001234"] {
-            assert_eq!(PhoneNumber::parse(raw).map(|p| p.0), Ok("13800001234".into()), "{raw}");
+        for raw in [
+            "13800001234",
+            " 138 0000 1234 ",
+            "+86 138-0000-1234",
+            "008613800001234",
+        ] {
+            assert_eq!(
+                PhoneNumber::parse(raw).map(|p| p.0),
+                Ok("13800001234".into()),
+                "{raw}"
+            );
         }
-        for raw in ["1380000123", "23800001234", "12800001234", "1380000123x", "", "010-12345678"] {
+        for raw in [
+            "1380000123",
+            "23800001234",
+            "12800001234",
+            "1380000123x",
+            "",
+            "010-12345678",
+        ] {
             assert!(PhoneNumber::parse(raw).is_err(), "{raw} should be refused");
         }
     }

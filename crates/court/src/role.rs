@@ -146,7 +146,10 @@ impl ParticipantRole {
         if role.is_bench() {
             return Err(Invalid::new(
                 "role",
-                format!("{}由法院人员担任，请在庭审的审判人员中指定", role.label_zh()),
+                format!(
+                    "{}由法院人员担任，请在庭审的审判人员中指定",
+                    role.label_zh()
+                ),
                 format!(
                     "{} is a bench role: assign it among the hearing's judges and clerk",
                     role.as_str()
@@ -164,11 +167,17 @@ impl FromStr for ParticipantRole {
             .into_iter()
             .find(|role| role.as_str() == s)
             .ok_or_else(|| {
-                let known: Vec<&str> = ParticipantRole::INVITED.iter().map(|r| r.as_str()).collect();
+                let known: Vec<&str> = ParticipantRole::INVITED
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect();
                 Invalid::new(
                     "role",
                     format!("未知的参与人角色：{s}（可选 {}）", known.join("、")),
-                    format!("Unknown participant role: {s} (expected one of {})", known.join(", ")),
+                    format!(
+                        "Unknown participant role: {s} (expected one of {})",
+                        known.join(", ")
+                    ),
                 )
             })
     }
@@ -198,7 +207,10 @@ mod tests {
 
     #[test]
     fn only_non_bench_roles_are_invited() {
-        assert_eq!(ParticipantRole::parse_invited("plaintiff"), Ok(ParticipantRole::Plaintiff));
+        assert_eq!(
+            ParticipantRole::parse_invited("plaintiff"),
+            Ok(ParticipantRole::Plaintiff)
+        );
         assert!(ParticipantRole::parse_invited("clerk").is_err());
         let unknown = ParticipantRole::parse_invited("judgee").expect_err("unknown role");
         assert!(unknown.en.contains("Unknown participant role: judgee"));
