@@ -1,1 +1,159 @@
-//! placeholder
+//! Persistence for cloudcourt: the [`Store`] trait, with a SQLite implementation (the
+//! embedded default) and a PostgreSQL one (production), each with its own migrations.
+//! Every state-changing method appends its audit event in the same transaction.
+
+mod error;
+mod sql;
+
+pub use error::{Conflict, StoreError};
+pub use sql::{PostgresStore, SqliteStore};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use court::{
+    AuditEvent, Bench, Case, CaseId, ChainBreak, ChainVerifier, Court, CourtId, Hearing,
+    HearingId, HearingState, MeetingNumber, NewAuditEvent, Participant, ParticipantId,
+    ParticipantRole, User, UserId,
+};
+use std::path::Path;
+use std::sync::Arc;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A member of a hearing's bench with the user behind the seat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BenchSeat {
+    pub user: User,
+    pub role: ParticipantRole,
+}
+
+/// Everything cloudcourt keeps, behind one interface for both databases.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+
+    /// Checks that the database answers (for `/healthz`).
+    async fn ping(&self) -> Result<()>;
+
+    async fn create_court(&self, court: &Court, audit: NewAuditEvent) -> Result<()>;
+    async fn court(&self, id: CourtId) -> Result<Court>;
+    async fn court_by_name(&self, name: &str) -> Result<Option<Court>>;
+    async fn courts(&self) -> Result<Vec<Court>>;
+
+    async fn create_user(&self, user: &User, password_hash: &str, audit: NewAuditEvent) -> Result<()>;
+    async fn user(&self, id: UserId) -> Result<User>;
+    /// The user and their password hash, for signing in.
+    async fn user_credentials(&self, username: &str) -> Result<Option<(User, String)>>;
+    async fn users(&self, court_id: CourtId) -> Result<Vec<User>>;
+    /// Sets a new password hash and ends the user's sessions.
+    async fn set_password(&self, id: UserId, password_hash: &str, audit: NewAuditEvent) -> Result<()>;
+
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: UserId,
+        expires_at: DateTime<Utc>,
+        audit: NewAuditEvent,
+    ) -> Result<()>;
+    /// The user of a live session, if the token is known and not expired.
+    async fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<User>>;
+    async fn delete_session(&self, token_hash: &str, audit: NewAuditEvent) -> Result<()>;
+
+    async fn create_case(&self, case: &Case, audit: NewAuditEvent) -> Result<()>;
+    async fn case(&self, id: CaseId) -> Result<Case>;
+    async fn cases(&self, court_id: CourtId) -> Result<Vec<Case>>;
+
+    /// Creates a hearing with its bench and first participants. Fails with
+    /// [`Conflict::MeetingNumberTaken`] when a live hearing holds the number.
+    async fn create_hearing(
+        &self,
+        hearing: &Hearing,
+        bench: &Bench,
+        participants: &[Participant],
+        audit: NewAuditEvent,
+    ) -> Result<()>;
+    async fn hearing(&self, id: HearingId) -> Result<Hearing>;
+    /// The live (not archived) hearing that holds a meeting number.
+    async fn hearing_by_meeting_number(&self, number: MeetingNumber) -> Result<Option<Hearing>>;
+    async fn hearings(&self, court_id: CourtId) -> Result<Vec<Hearing>>;
+    async fn bench(&self, hearing_id: HearingId) -> Result<Vec<BenchSeat>>;
+    /// Moves a hearing from `from` to `to`; [`Conflict::StateChanged`] if it is no
+    /// longer in `from` (someone else changed it first).
+    async fn change_state(
+        &self,
+        id: HearingId,
+        from: HearingState,
+        to: HearingState,
+        audit: NewAuditEvent,
+    ) -> Result<Hearing>;
+    async fn reschedule(&self, id: HearingId, scheduled_at: DateTime<Utc>, audit: NewAuditEvent) -> Result<Hearing>;
+
+    async fn add_participant(&self, participant: &Participant, audit: NewAuditEvent) -> Result<()>;
+    async fn update_participant(&self, participant: &Participant, audit: NewAuditEvent) -> Result<()>;
+    async fn remove_participant(&self, id: ParticipantId, audit: NewAuditEvent) -> Result<()>;
+    async fn participant(&self, id: ParticipantId) -> Result<Participant>;
+    async fn participants(&self, hearing_id: HearingId) -> Result<Vec<Participant>>;
+
+    /// Appends an event that has no other write with it (a failed login, say).
+    async fn append_audit(&self, event: NewAuditEvent) -> Result<AuditEvent>;
+    /// Events after `after_seq`, in order, at most `limit`.
+    async fn audit_events(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditEvent>>;
+    /// The last sequence number and hash the chain recorded, if any event exists.
+    async fn audit_head(&self) -> Result<Option<(i64, String)>>;
+}
+
+/// What verifying the audit chain found.
+#[derive(Debug)]
+pub enum AuditVerdict {
+    Intact { rows: i64 },
+    Broken(ChainBreak),
+}
+
+/// Reads the whole audit chain page by page and checks every link.
+pub async fn verify_audit(store: &dyn Store) -> Result<AuditVerdict> {
+    const PAGE: i64 = 1_000;
+    let mut verifier = ChainVerifier::default();
+    let mut after = 0;
+    loop {
+        let page = store.audit_events(after, PAGE).await?;
+        for event in &page {
+            if let Err(broken) = verifier.check(event) {
+                return Ok(AuditVerdict::Broken(broken));
+            }
+        }
+        match page.last() {
+            Some(last) if page.len() as i64 == PAGE => after = last.seq,
+            _ => break,
+        }
+    }
+    let head = store.audit_head().await?;
+    Ok(match verifier.finish(head.as_ref().map(|(seq, hash)| (*seq, hash.as_str()))) {
+        Ok(rows) => AuditVerdict::Intact { rows },
+        Err(broken) => AuditVerdict::Broken(broken),
+    })
+}
+
+/// Opens the store a database URL names (`postgres://…`, `sqlite://…`), or the SQLite
+/// file in `data_dir` when there is none, and applies pending migrations.
+pub async fn open(database_url: Option<&str>, data_dir: &Path) -> Result<Arc<dyn Store>> {
+    match database_url {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok(Arc::new(PostgresStore::connect(url).await?))
+        }
+        Some(url) => Ok(Arc::new(SqliteStore::connect_url(url).await?)),
+        None => {
+            std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+                path: data_dir.display().to_string(),
+                source,
+            })?;
+            Ok(Arc::new(SqliteStore::open_file(&data_dir.join("cloudcourt.db")).await?))
+        }
+    }
+}

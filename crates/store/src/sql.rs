@@ -1,0 +1,674 @@
+//! The SQL behind [`Store`], written once and expanded for SQLite and for PostgreSQL.
+//! Both accept `$1…$n` placeholders and `RETURNING`; the types that differ (UUID, time,
+//! boolean) are mapped by sqlx per backend, and the schemas live in `migrations/`.
+
+use crate::{Backend, BenchSeat, Result, Store, StoreError};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use court::{
+    AuditEvent, Bench, Case, CaseId, CaseNumber, Cause, Court, CourtId, CourtName, Hearing,
+    HearingId, HearingState, IdNumber, MeetingNumber, NewAuditEvent, Participant, ParticipantId,
+    ParticipantRole, PersonName, PhoneNumber, StaffRole, TimeZoneName, User, UserId, Username,
+};
+use sqlx::Row;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// The SQLite store: one writer connection (SQLite allows one writer at a time, and a
+/// single writer never meets `SQLITE_BUSY`) and a pool of readers, in WAL mode.
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl SqliteStore {
+    pub async fn open_file(path: &Path) -> Result<Self> {
+        Self::with_options(SqliteConnectOptions::new().filename(path)).await
+    }
+
+    pub async fn connect_url(url: &str) -> Result<Self> {
+        Self::with_options(SqliteConnectOptions::from_str(url)?).await
+    }
+
+    async fn with_options(options: SqliteConnectOptions) -> Result<Self> {
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("migrations/sqlite").run(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Self { writer, reader })
+    }
+}
+
+/// The PostgreSQL store: one pool serves reads and writes.
+pub struct PostgresStore {
+    writer: PgPool,
+    reader: PgPool,
+}
+
+impl PostgresStore {
+    pub async fn connect(url: &str) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        Ok(Self {
+            writer: pool.clone(),
+            reader: pool,
+        })
+    }
+}
+
+/// Wraps a value read from the database that does not parse as its domain type.
+fn corrupt<E: std::fmt::Display>(what: &'static str) -> impl FnOnce(E) -> StoreError {
+    move |err| StoreError::Corrupt {
+        what,
+        detail: err.to_string(),
+    }
+}
+
+fn parse_state(raw: &str) -> Result<HearingState> {
+    HearingState::parse(raw).ok_or_else(|| StoreError::Corrupt {
+        what: "hearing state",
+        detail: raw.to_owned(),
+    })
+}
+
+// Column lists, as macros so that `concat!` keeps every query a static string.
+macro_rules! hearing_columns {
+    () => {
+        "id, court_id, case_id, meeting_number, scheduled_at, state, created_at, updated_at"
+    };
+}
+macro_rules! user_columns {
+    ($p:literal) => {
+        concat!($p, "id, ", $p, "court_id, ", $p, "username, ", $p, "display_name, ", $p, "role, ", $p, "disabled, ", $p, "created_at")
+    };
+}
+macro_rules! participant_columns {
+    () => {
+        "id, hearing_id, name, role, phone, id_number, created_at"
+    };
+}
+
+macro_rules! sql_store {
+    ($store:ident, $db:ty, $backend:expr) => {
+        type DbRow = <$db as sqlx::Database>::Row;
+        type Tx<'a> = sqlx::Transaction<'a, $db>;
+
+        fn court_from(row: &DbRow) -> Result<Court> {
+            Ok(Court {
+                id: CourtId(row.try_get("id")?),
+                name: CourtName::parse(row.try_get("name")?).map_err(corrupt("court name"))?,
+                time_zone: TimeZoneName::parse(row.try_get("time_zone")?).map_err(corrupt("time zone"))?,
+                created_at: row.try_get("created_at")?,
+            })
+        }
+
+        fn user_from(row: &DbRow) -> Result<User> {
+            Ok(User {
+                id: UserId(row.try_get("id")?),
+                court_id: CourtId(row.try_get("court_id")?),
+                username: Username::parse(row.try_get("username")?).map_err(corrupt("username"))?,
+                display_name: PersonName::parse(row.try_get("display_name")?).map_err(corrupt("display name"))?,
+                role: StaffRole::from_str(row.try_get("role")?).map_err(corrupt("staff role"))?,
+                disabled: row.try_get("disabled")?,
+                created_at: row.try_get("created_at")?,
+            })
+        }
+
+        fn case_from(row: &DbRow) -> Result<Case> {
+            Ok(Case {
+                id: CaseId(row.try_get("id")?),
+                court_id: CourtId(row.try_get("court_id")?),
+                case_number: CaseNumber::parse(row.try_get("case_number")?).map_err(corrupt("case number"))?,
+                cause: Cause::parse(row.try_get("cause")?).map_err(corrupt("cause"))?,
+                created_at: row.try_get("created_at")?,
+            })
+        }
+
+        fn hearing_from(row: &DbRow) -> Result<Hearing> {
+            Ok(Hearing {
+                id: HearingId(row.try_get("id")?),
+                court_id: CourtId(row.try_get("court_id")?),
+                case_id: CaseId(row.try_get("case_id")?),
+                meeting_number: MeetingNumber::parse(row.try_get("meeting_number")?)
+                    .map_err(corrupt("meeting number"))?,
+                scheduled_at: row.try_get("scheduled_at")?,
+                state: parse_state(row.try_get("state")?)?,
+                created_at: row.try_get("created_at")?,
+                updated_at: row.try_get("updated_at")?,
+            })
+        }
+
+        fn participant_from(row: &DbRow) -> Result<Participant> {
+            let phone: Option<String> = row.try_get("phone")?;
+            let id_number: Option<String> = row.try_get("id_number")?;
+            Ok(Participant {
+                id: ParticipantId(row.try_get("id")?),
+                hearing_id: HearingId(row.try_get("hearing_id")?),
+                name: PersonName::parse(row.try_get("name")?).map_err(corrupt("participant name"))?,
+                role: ParticipantRole::from_str(row.try_get("role")?).map_err(corrupt("participant role"))?,
+                phone: phone
+                    .map(|p| PhoneNumber::parse(&p))
+                    .transpose()
+                    .map_err(corrupt("phone"))?,
+                id_number: id_number
+                    .map(|n| IdNumber::parse(&n))
+                    .transpose()
+                    .map_err(corrupt("id number"))?,
+                created_at: row.try_get("created_at")?,
+            })
+        }
+
+        fn audit_from(row: &DbRow) -> Result<AuditEvent> {
+            let details: String = row.try_get("details")?;
+            Ok(AuditEvent {
+                seq: row.try_get("seq")?,
+                at: row.try_get("at")?,
+                actor: row.try_get("actor")?,
+                action: row.try_get("action")?,
+                court_id: row.try_get::<Option<Uuid>, _>("court_id")?.map(CourtId),
+                hearing_id: row.try_get::<Option<Uuid>, _>("hearing_id")?.map(HearingId),
+                details: serde_json::from_str(&details).map_err(corrupt("audit details"))?,
+                prev_hash: row.try_get("prev_hash")?,
+                hash: row.try_get("hash")?,
+            })
+        }
+
+        /// Appends an audit event inside `tx`. Bumping the head row first takes its
+        /// lock, so concurrent appends queue up and the chain stays linear.
+        async fn append_audit_in(tx: &mut Tx<'_>, event: NewAuditEvent) -> Result<AuditEvent> {
+            let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+                .fetch_one(&mut **tx)
+                .await?;
+            let sealed = event.seal(head.try_get("seq")?, &head.try_get::<String, _>("hash")?, Utc::now());
+            let details = serde_json::to_string(&sealed.details).map_err(corrupt("audit details"))?;
+            sqlx::query(
+                "INSERT INTO audit_events (seq, at, actor, action, court_id, hearing_id, details, prev_hash, hash) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(sealed.seq)
+            .bind(sealed.at)
+            .bind(&sealed.actor)
+            .bind(&sealed.action)
+            .bind(sealed.court_id.map(|id| id.0))
+            .bind(sealed.hearing_id.map(|id| id.0))
+            .bind(details)
+            .bind(&sealed.prev_hash)
+            .bind(&sealed.hash)
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+                .bind(&sealed.hash)
+                .execute(&mut **tx)
+                .await?;
+            Ok(sealed)
+        }
+
+        async fn insert_participant(tx: &mut Tx<'_>, p: &Participant) -> Result<()> {
+            sqlx::query(
+                "INSERT INTO participants (id, hearing_id, name, role, phone, id_number, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(p.id.0)
+            .bind(p.hearing_id.0)
+            .bind(p.name.as_str())
+            .bind(p.role.as_str())
+            .bind(p.phone.as_ref().map(|x| x.as_str()))
+            .bind(p.id_number.as_ref().map(|x| x.as_str()))
+            .bind(p.created_at)
+            .execute(&mut **tx)
+            .await?;
+            Ok(())
+        }
+
+        #[async_trait]
+        impl Store for $store {
+            fn backend(&self) -> Backend {
+                $backend
+            }
+
+            async fn ping(&self) -> Result<()> {
+                sqlx::query("SELECT 1").execute(&self.reader).await?;
+                Ok(())
+            }
+
+            async fn create_court(&self, court: &Court, audit: NewAuditEvent) -> Result<()> {
+                let mut tx = self.writer.begin().await?;
+                sqlx::query("INSERT INTO courts (id, name, time_zone, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(court.id.0)
+                    .bind(court.name.as_str())
+                    .bind(court.time_zone.as_str())
+                    .bind(court.created_at)
+                    .execute(&mut *tx)
+                    .await?;
+                append_audit_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn court(&self, id: CourtId) -> Result<Court> {
+                let row = sqlx::query("SELECT id, name, time_zone, created_at FROM courts WHERE id = $1")
+                    .bind(id.0)
+                    .fetch_optional(&self.reader)
+                    .await?
+                    .ok_or(StoreError::NotFound("court"))?;
+                court_from(&row)
+            }
+
+            async fn court_by_name(&self, name: &str) -> Result<Option<Court>> {
+                let row = sqlx::query("SELECT id, name, time_zone, created_at FROM courts WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&self.reader)
+                    .await?;
+                row.as_ref().map(court_from).transpose()
+            }
+
+            async fn courts(&self) -> Result<Vec<Court>> {
+                let rows = sqlx::query("SELECT id, name, time_zone, created_at FROM courts ORDER BY created_at, id")
+                    .fetch_all(&self.reader)
+                    .await?;
+                rows.iter().map(court_from).collect()
+            }
+
+            async fn create_user(&self, user: &User, password_hash: &str, audit: NewAuditEvent) -> Result<()> {
+                let mut tx = self.writer.begin().await?;
+                sqlx::query(
+                    "INSERT INTO users (id, court_id, username, display_name, role, password_hash, disabled, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(user.id.0)
+                .bind(user.court_id.0)
+                .bind(user.username.as_str())
+                .bind(user.display_name.as_str())
+                .bind(user.role.as_str())
+                .bind(password_hash)
+                .bind(user.disabled)
+                .bind(user.created_at)
+                .execute(&mut *tx)
+                .await?;
+                append_audit_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn user(&self, id: UserId) -> Result<User> {
+                let row = sqlx::query(concat!("SELECT ", user_columns!(""), " FROM users WHERE id = $1"))
+                    .bind(id.0)
+                    .fetch_optional(&self.reader)
+                    .await?
+                    .ok_or(StoreError::NotFound("user"))?;
+                user_from(&row)
+            }
+
+            async fn user_credentials(&self, username: &str) -> Result<Option<(User, String)>> {
+                let row = sqlx::query(concat!("SELECT ", user_columns!(""), ", password_hash FROM users WHERE username = $1"))
+                    .bind(username)
+                    .fetch_optional(&self.reader)
+                    .await?;
+                match row {
+                    Some(row) => Ok(Some((user_from(&row)?, row.try_get("password_hash")?))),
+                    None => Ok(None),
+                }
+            }
+
+            async fn users(&self, court_id: CourtId) -> Result<Vec<User>> {
+                let rows = sqlx::query(concat!("SELECT ", user_columns!(""), " FROM users WHERE court_id = $1 ORDER BY role, username"))
+                .bind(court_id.0)
+                .fetch_all(&self.reader)
+                .await?;
+                rows.iter().map(user_from).collect()
+            }
+
+            async fn set_password(&self, id: UserId, password_hash: &str, audit: NewAuditEvent) -> Result<()> {
+                let mut tx = self.writer.begin().await?;
+                let changed = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                    .bind(password_hash)
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if changed == 0 {
+                    return Err(StoreError::NotFound("user"));
+                }
+                sqlx::query("DELETE FROM staff_sessions WHERE user_id = $1")
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+                append_audit_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn create_session(
+                &self,
+                token_hash: &str,
+                user_id: UserId,
+                expires_at: DateTime<Utc>,
+                audit: NewAuditEvent,
+            ) -> Result<()> {
+                let mut tx = self.writer.begin().await?;
+                let now = Utc::now();
+                // Expired sessions of anyone are swept as new ones are made.
+                sqlx::query("DELETE FROM staff_sessions WHERE expires_at < $1")
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO staff_sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(token_hash)
+                .bind(user_id.0)
+                .bind(now)
+                .bind(expires_at)
+                .execute(&mut *tx)
+                .await?;
+                append_audit_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<User>> {
+                let row = sqlx::query(concat!(
+                    "SELECT ", user_columns!("u."), " FROM users u JOIN staff_sessions s ON s.user_id = u.id ",
+                    "WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT u.disabled"
+                ))
+                .bind(token_hash)
+                .bind(now)
+                .fetch_optional(&self.reader)
+                .await?;
+                row.as_ref().map(user_from).transpose()
+            }
+
+            async fn delete_session(&self, token_hash: &str, audit: NewAuditEvent) -> Result<()> {
+                let mut tx = self.writer.begin().await?;
+                sqlx::query("DELETE FROM staff_sessions WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .execute(&mut *tx)
+                    .await?;
+                append_audit_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn create_case(&self, case: &Case, audit: NewAuditEvent) -> Result<()> {
+                let mut tx = self.writer.begin().await?;
+                sqlx::query(
+                    "INSERT INTO cases (id, court_id, case_number, cause, created_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(case.id.0)
+                .bind(case.court_id.0)
+                .bind(case.case_number.as_str())
+                .bind(case.cause.as_str())
+                .bind(case.created_at)
+                .execute(&mut *tx)
+                .await?;
+                append_audit_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn case(&self, id: CaseId) -> Result<Case> {
+                let row = sqlx::query("SELECT id, court_id, case_number, cause, created_at FROM cases WHERE id = $1")
+                    .bind(id.0)
+                    .fetch_optional(&self.reader)
+                    .await?
+                    .ok_or(StoreError::NotFound("case"))?;
+                case_from(&row)
+            }
+
+            async fn cases(&self, court_id: CourtId) -> Result<Vec<Case>> {
+                let rows = sqlx::query(
+                    "SELECT id, court_id, case_number, cause, created_at FROM cases \
+                     WHERE court_id = $1 ORDER BY created_at DESC, id DESC",
+                )
+                .bind(court_id.0)
+                .fetch_all(&self.reader)
+                .await?;
+                rows.iter().map(case_from).collect()
+            }
+
+            async fn create_hearing(
+                &self,
+                hearing: &Hearing,
+                bench: &Bench,
+                participants: &[Participant],
+                audit: NewAuditEvent,
+            ) -> Result<()> {
+                let mut tx = self.writer.begin().await?;
+                sqlx::query(concat!("INSERT INTO hearings (", hearing_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
+                .bind(hearing.id.0)
+                .bind(hearing.court_id.0)
+                .bind(hearing.case_id.0)
+                .bind(hearing.meeting_number.to_string())
+                .bind(hearing.scheduled_at)
+                .bind(hearing.state.as_str())
+                .bind(hearing.created_at)
+                .bind(hearing.updated_at)
+                .execute(&mut *tx)
+                .await?;
+                for (seat, (user_id, role)) in bench.seats().into_iter().enumerate() {
+                    sqlx::query("INSERT INTO hearing_bench (hearing_id, user_id, role, seat) VALUES ($1, $2, $3, $4)")
+                        .bind(hearing.id.0)
+                        .bind(user_id.0)
+                        .bind(role.as_str())
+                        .bind(seat as i32)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                for participant in participants {
+                    insert_participant(&mut tx, participant).await?;
+                }
+                append_audit_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn hearing(&self, id: HearingId) -> Result<Hearing> {
+                let row = sqlx::query(concat!("SELECT ", hearing_columns!(), " FROM hearings WHERE id = $1"))
+                    .bind(id.0)
+                    .fetch_optional(&self.reader)
+                    .await?
+                    .ok_or(StoreError::NotFound("hearing"))?;
+                hearing_from(&row)
+            }
+
+            async fn hearing_by_meeting_number(&self, number: MeetingNumber) -> Result<Option<Hearing>> {
+                let row = sqlx::query(concat!("SELECT ", hearing_columns!(), " FROM hearings WHERE meeting_number = $1 AND state <> 'archived'"))
+                .bind(number.to_string())
+                .fetch_optional(&self.reader)
+                .await?;
+                row.as_ref().map(hearing_from).transpose()
+            }
+
+            async fn hearings(&self, court_id: CourtId) -> Result<Vec<Hearing>> {
+                let rows = sqlx::query(concat!("SELECT ", hearing_columns!(), " FROM hearings WHERE court_id = $1 ORDER BY scheduled_at DESC, id DESC"))
+                .bind(court_id.0)
+                .fetch_all(&self.reader)
+                .await?;
+                rows.iter().map(hearing_from).collect()
+            }
+
+            async fn bench(&self, hearing_id: HearingId) -> Result<Vec<BenchSeat>> {
+                let rows = sqlx::query(
+                    "SELECT u.id, u.court_id, u.username, u.display_name, u.role, u.disabled, u.created_at, \
+                     b.role AS seat_role FROM hearing_bench b JOIN users u ON u.id = b.user_id \
+                     WHERE b.hearing_id = $1 ORDER BY b.seat",
+                )
+                .bind(hearing_id.0)
+                .fetch_all(&self.reader)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok(BenchSeat {
+                            user: user_from(row)?,
+                            role: ParticipantRole::from_str(row.try_get("seat_role")?)
+                                .map_err(corrupt("bench role"))?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn change_state(
+                &self,
+                id: HearingId,
+                from: HearingState,
+                to: HearingState,
+                audit: NewAuditEvent,
+            ) -> Result<Hearing> {
+                let mut tx = self.writer.begin().await?;
+                let row = sqlx::query(concat!("UPDATE hearings SET state = $1, updated_at = $2 WHERE id = $3 AND state = $4 \
+                     RETURNING ", hearing_columns!()))
+                .bind(to.as_str())
+                .bind(court::to_storage_precision(Utc::now()))
+                .bind(id.0)
+                .bind(from.as_str())
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::Conflict(crate::Conflict::StateChanged))?;
+                let hearing = hearing_from(&row)?;
+                append_audit_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(hearing)
+            }
+
+            async fn reschedule(
+                &self,
+                id: HearingId,
+                scheduled_at: DateTime<Utc>,
+                audit: NewAuditEvent,
+            ) -> Result<Hearing> {
+                let mut tx = self.writer.begin().await?;
+                let row = sqlx::query(concat!("UPDATE hearings SET scheduled_at = $1, updated_at = $2 WHERE id = $3 \
+                     AND state IN ('scheduled', 'open') RETURNING ", hearing_columns!()))
+                .bind(scheduled_at)
+                .bind(court::to_storage_precision(Utc::now()))
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::Conflict(crate::Conflict::StateChanged))?;
+                let hearing = hearing_from(&row)?;
+                append_audit_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(hearing)
+            }
+
+            async fn add_participant(&self, participant: &Participant, audit: NewAuditEvent) -> Result<()> {
+                let mut tx = self.writer.begin().await?;
+                insert_participant(&mut tx, participant).await?;
+                append_audit_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn update_participant(&self, p: &Participant, audit: NewAuditEvent) -> Result<()> {
+                let mut tx = self.writer.begin().await?;
+                let changed = sqlx::query(
+                    "UPDATE participants SET name = $1, role = $2, phone = $3, id_number = $4 \
+                     WHERE id = $5 AND hearing_id = $6",
+                )
+                .bind(p.name.as_str())
+                .bind(p.role.as_str())
+                .bind(p.phone.as_ref().map(|x| x.as_str()))
+                .bind(p.id_number.as_ref().map(|x| x.as_str()))
+                .bind(p.id.0)
+                .bind(p.hearing_id.0)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if changed == 0 {
+                    return Err(StoreError::NotFound("participant"));
+                }
+                append_audit_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn remove_participant(&self, id: ParticipantId, audit: NewAuditEvent) -> Result<()> {
+                let mut tx = self.writer.begin().await?;
+                let changed = sqlx::query("DELETE FROM participants WHERE id = $1")
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if changed == 0 {
+                    return Err(StoreError::NotFound("participant"));
+                }
+                append_audit_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn participant(&self, id: ParticipantId) -> Result<Participant> {
+                let row = sqlx::query(concat!("SELECT ", participant_columns!(), " FROM participants WHERE id = $1"))
+                    .bind(id.0)
+                    .fetch_optional(&self.reader)
+                    .await?
+                    .ok_or(StoreError::NotFound("participant"))?;
+                participant_from(&row)
+            }
+
+            async fn participants(&self, hearing_id: HearingId) -> Result<Vec<Participant>> {
+                let rows = sqlx::query(concat!("SELECT ", participant_columns!(), " FROM participants WHERE hearing_id = $1 ORDER BY created_at, id"))
+                .bind(hearing_id.0)
+                .fetch_all(&self.reader)
+                .await?;
+                rows.iter().map(participant_from).collect()
+            }
+
+            async fn append_audit(&self, event: NewAuditEvent) -> Result<AuditEvent> {
+                let mut tx = self.writer.begin().await?;
+                let sealed = append_audit_in(&mut tx, event).await?;
+                tx.commit().await?;
+                Ok(sealed)
+            }
+
+            async fn audit_events(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditEvent>> {
+                let rows = sqlx::query(
+                    "SELECT seq, at, actor, action, court_id, hearing_id, details, prev_hash, hash \
+                     FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2",
+                )
+                .bind(after_seq)
+                .bind(limit)
+                .fetch_all(&self.reader)
+                .await?;
+                rows.iter().map(audit_from).collect()
+            }
+
+            async fn audit_head(&self) -> Result<Option<(i64, String)>> {
+                let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+                    .fetch_one(&self.reader)
+                    .await?;
+                let seq: i64 = row.try_get("seq")?;
+                Ok((seq > 0).then(|| row.try_get("hash")).transpose()?.map(|hash| (seq, hash)))
+            }
+        }
+    };
+}
+
+mod sqlite_impl {
+    use super::*;
+    sql_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+}
+
+mod postgres_impl {
+    use super::*;
+    sql_store!(PostgresStore, sqlx::Postgres, Backend::Postgres);
+}
