@@ -308,6 +308,58 @@ impl Bench {
     }
 }
 
+/// Reads a hearing time: RFC 3339 with an offset, or a court-local `YYYY-MM-DDTHH:MM`
+/// (also with seconds, or a space for the `T`) in the court's time zone. A time more
+/// than an hour past, or more than two years ahead, is refused as a slip of the hand.
+pub fn parse_schedule(
+    raw: &str,
+    zone: chrono_tz::Tz,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, Invalid> {
+    use chrono::{NaiveDateTime, TimeZone};
+    let raw = raw.trim();
+    let invalid = || {
+        Invalid::new(
+            "scheduled_at",
+            "开庭时间格式无效，应为 YYYY-MM-DDTHH:MM",
+            "Invalid hearing time: expected YYYY-MM-DDTHH:MM or RFC 3339",
+        )
+    };
+    let at = match DateTime::parse_from_rfc3339(raw) {
+        Ok(at) => at.with_timezone(&Utc),
+        Err(_) => {
+            let naive = [
+                "%Y-%m-%dT%H:%M",
+                "%Y-%m-%dT%H:%M:%S",
+                "%Y-%m-%d %H:%M",
+                "%Y-%m-%d %H:%M:%S",
+            ]
+            .iter()
+            .find_map(|format| NaiveDateTime::parse_from_str(raw, format).ok())
+            .ok_or_else(invalid)?;
+            zone.from_local_datetime(&naive)
+                .earliest()
+                .ok_or_else(invalid)?
+                .with_timezone(&Utc)
+        }
+    };
+    if at < now - chrono::Duration::hours(1) {
+        return Err(Invalid::new(
+            "scheduled_at",
+            "开庭时间不能早于当前时间",
+            "The hearing time is in the past",
+        ));
+    }
+    if at > now + chrono::Duration::days(730) {
+        return Err(Invalid::new(
+            "scheduled_at",
+            "开庭时间不能晚于两年之后",
+            "The hearing time is more than two years ahead",
+        ));
+    }
+    Ok(crate::to_storage_precision(at))
+}
+
 /// A hearing (庭审) of one case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Hearing {
@@ -430,6 +482,45 @@ mod tests {
                 c
             )
             .is_err()
+        );
+    }
+
+    #[test]
+    fn hearing_times_are_read_in_the_court_zone() {
+        use chrono::TimeZone;
+        let now = Utc
+            .with_ymd_and_hms(2026, 11, 28, 1, 0, 0)
+            .single()
+            .expect("valid");
+        let shanghai = chrono_tz::Asia::Shanghai;
+        let expected = Utc
+            .with_ymd_and_hms(2026, 11, 28, 9, 0, 0)
+            .single()
+            .expect("valid");
+        assert_eq!(
+            parse_schedule("2026-11-28T17:00", shanghai, now),
+            Ok(expected)
+        );
+        assert_eq!(
+            parse_schedule("2026-11-28 17:00:00", shanghai, now),
+            Ok(expected)
+        );
+        assert_eq!(
+            parse_schedule("2026-11-28T09:00:00Z", shanghai, now),
+            Ok(expected)
+        );
+        assert_eq!(
+            parse_schedule("2026-11-28T17:00:00+08:00", shanghai, now),
+            Ok(expected)
+        );
+        assert!(parse_schedule("tomorrow", shanghai, now).is_err());
+        assert!(
+            parse_schedule("2026-11-27T17:00", shanghai, now).is_err(),
+            "past"
+        );
+        assert!(
+            parse_schedule("2030-01-01T17:00", shanghai, now).is_err(),
+            "too far"
         );
     }
 

@@ -11,10 +11,11 @@ pub use sql::{PostgresStore, SqliteStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use court::{
-    AuditEvent, Bench, Case, CaseId, ChainBreak, ChainVerifier, Court, CourtId, Hearing,
-    HearingId, HearingState, MeetingNumber, NewAuditEvent, Participant, ParticipantId,
-    ParticipantRole, User, UserId,
+    AuditEvent, Bench, Case, CaseId, ChainBreak, ChainVerifier, Court, CourtId, Hearing, HearingId,
+    HearingState, MeetingNumber, NewAuditEvent, Participant, ParticipantId, ParticipantRole, User,
+    UserId,
 };
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -47,13 +48,23 @@ pub trait Store: Send + Sync + 'static {
     async fn court_by_name(&self, name: &str) -> Result<Option<Court>>;
     async fn courts(&self) -> Result<Vec<Court>>;
 
-    async fn create_user(&self, user: &User, password_hash: &str, audit: NewAuditEvent) -> Result<()>;
+    async fn create_user(
+        &self,
+        user: &User,
+        password_hash: &str,
+        audit: NewAuditEvent,
+    ) -> Result<()>;
     async fn user(&self, id: UserId) -> Result<User>;
     /// The user and their password hash, for signing in.
     async fn user_credentials(&self, username: &str) -> Result<Option<(User, String)>>;
     async fn users(&self, court_id: CourtId) -> Result<Vec<User>>;
     /// Sets a new password hash and ends the user's sessions.
-    async fn set_password(&self, id: UserId, password_hash: &str, audit: NewAuditEvent) -> Result<()>;
+    async fn set_password(
+        &self,
+        id: UserId,
+        password_hash: &str,
+        audit: NewAuditEvent,
+    ) -> Result<()>;
 
     async fn create_session(
         &self,
@@ -93,13 +104,24 @@ pub trait Store: Send + Sync + 'static {
         to: HearingState,
         audit: NewAuditEvent,
     ) -> Result<Hearing>;
-    async fn reschedule(&self, id: HearingId, scheduled_at: DateTime<Utc>, audit: NewAuditEvent) -> Result<Hearing>;
+    async fn reschedule(
+        &self,
+        id: HearingId,
+        scheduled_at: DateTime<Utc>,
+        audit: NewAuditEvent,
+    ) -> Result<Hearing>;
 
     async fn add_participant(&self, participant: &Participant, audit: NewAuditEvent) -> Result<()>;
-    async fn update_participant(&self, participant: &Participant, audit: NewAuditEvent) -> Result<()>;
+    async fn update_participant(
+        &self,
+        participant: &Participant,
+        audit: NewAuditEvent,
+    ) -> Result<()>;
     async fn remove_participant(&self, id: ParticipantId, audit: NewAuditEvent) -> Result<()>;
     async fn participant(&self, id: ParticipantId) -> Result<Participant>;
     async fn participants(&self, hearing_id: HearingId) -> Result<Vec<Participant>>;
+    /// How many participants each hearing of a court has.
+    async fn participant_counts(&self, court_id: CourtId) -> Result<HashMap<HearingId, i64>>;
 
     /// Appends an event that has no other write with it (a failed login, say).
     async fn append_audit(&self, event: NewAuditEvent) -> Result<AuditEvent>;
@@ -134,10 +156,12 @@ pub async fn verify_audit(store: &dyn Store) -> Result<AuditVerdict> {
         }
     }
     let head = store.audit_head().await?;
-    Ok(match verifier.finish(head.as_ref().map(|(seq, hash)| (*seq, hash.as_str()))) {
-        Ok(rows) => AuditVerdict::Intact { rows },
-        Err(broken) => AuditVerdict::Broken(broken),
-    })
+    Ok(
+        match verifier.finish(head.as_ref().map(|(seq, hash)| (*seq, hash.as_str()))) {
+            Ok(rows) => AuditVerdict::Intact { rows },
+            Err(broken) => AuditVerdict::Broken(broken),
+        },
+    )
 }
 
 /// Opens the store a database URL names (`postgres://…`, `sqlite://…`), or the SQLite
@@ -153,7 +177,9 @@ pub async fn open(database_url: Option<&str>, data_dir: &Path) -> Result<Arc<dyn
                 path: data_dir.display().to_string(),
                 source,
             })?;
-            Ok(Arc::new(SqliteStore::open_file(&data_dir.join("cloudcourt.db")).await?))
+            Ok(Arc::new(
+                SqliteStore::open_file(&data_dir.join("cloudcourt.db")).await?,
+            ))
         }
     }
 }

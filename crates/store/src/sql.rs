@@ -12,7 +12,10 @@ use court::{
 };
 use sqlx::Row;
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -98,7 +101,22 @@ macro_rules! hearing_columns {
 }
 macro_rules! user_columns {
     ($p:literal) => {
-        concat!($p, "id, ", $p, "court_id, ", $p, "username, ", $p, "display_name, ", $p, "role, ", $p, "disabled, ", $p, "created_at")
+        concat!(
+            $p,
+            "id, ",
+            $p,
+            "court_id, ",
+            $p,
+            "username, ",
+            $p,
+            "display_name, ",
+            $p,
+            "role, ",
+            $p,
+            "disabled, ",
+            $p,
+            "created_at"
+        )
     };
 }
 macro_rules! participant_columns {
@@ -631,6 +649,19 @@ macro_rules! sql_store {
                 .fetch_all(&self.reader)
                 .await?;
                 rows.iter().map(participant_from).collect()
+            }
+
+            async fn participant_counts(&self, court_id: CourtId) -> Result<HashMap<HearingId, i64>> {
+                let rows = sqlx::query(
+                    "SELECT p.hearing_id, COUNT(*) AS n FROM participants p \
+                     JOIN hearings h ON h.id = p.hearing_id WHERE h.court_id = $1 GROUP BY p.hearing_id",
+                )
+                .bind(court_id.0)
+                .fetch_all(&self.reader)
+                .await?;
+                rows.iter()
+                    .map(|row| Ok((HearingId(row.try_get("hearing_id")?), row.try_get("n")?)))
+                    .collect()
             }
 
             async fn append_audit(&self, event: NewAuditEvent) -> Result<AuditEvent> {

@@ -1,0 +1,134 @@
+//! The running server: shared state, start-up (store, bootstrap court) and the HTTP
+//! listener with graceful shutdown. Tests call [`launch`] with a listener on port 0.
+
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::throttle::Throttle;
+use anyhow::Context;
+use court::{AuditActor, Court, CourtId, CourtName, NewAuditEvent, TimeZoneName};
+use serde_json::json;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use store::Store;
+use tokio::net::TcpListener;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub config: Arc<Config>,
+    pub metrics: Arc<Metrics>,
+    pub login_throttle: Arc<Throttle>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, config: Config) -> Self {
+        let login_throttle = Throttle::new(
+            config.login_max_failures,
+            Duration::from_secs(config.login_lockout_seconds),
+        );
+        Self {
+            store,
+            config: Arc::new(config),
+            metrics: Arc::new(Metrics::new()),
+            login_throttle: Arc::new(login_throttle),
+        }
+    }
+}
+
+/// Opens the configured store and makes sure the configured court exists when the
+/// database has none yet (a fresh installation).
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let store = store::open(config.database_url(), &config.data_dir)
+        .await
+        .with_context(|| match config.database_url() {
+            Some(url) => format!(
+                "cannot open the database {}",
+                crate::config::redact_url(url)
+            ),
+            None => format!("cannot open the database in {}", config.data_dir.display()),
+        })?;
+    if store.courts().await?.is_empty() {
+        create_court(
+            store.as_ref(),
+            &config.court.name,
+            &config.court.time_zone,
+            AuditActor::System,
+        )
+        .await?;
+    }
+    Ok(store)
+}
+
+/// Creates a court, audited as `actor`.
+pub async fn create_court(
+    store: &dyn Store,
+    name: &str,
+    time_zone: &str,
+    actor: AuditActor,
+) -> anyhow::Result<Court> {
+    let court = Court {
+        id: CourtId::new(),
+        name: CourtName::parse(name).map_err(|e| anyhow::anyhow!("{}", e.en))?,
+        time_zone: TimeZoneName::parse(time_zone).map_err(|e| anyhow::anyhow!("{}", e.en))?,
+        created_at: court::to_storage_precision(chrono::Utc::now()),
+    };
+    let audit = NewAuditEvent::new(
+        actor,
+        "court.create",
+        json!({"name": court.name, "time_zone": court.time_zone}),
+    )
+    .court(court.id);
+    store
+        .create_court(&court, audit)
+        .await
+        .context("creating the court")?;
+    Ok(court)
+}
+
+/// Serves on `listener` until `shutdown` completes.
+pub async fn launch(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let app = crate::http::router(state);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .context("the HTTP server stopped with an error")
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

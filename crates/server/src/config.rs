@@ -1,0 +1,211 @@
+//! Configuration: one typed struct, layered defaults < `cloudcourt.toml` <
+//! `CLOUDCOURT_*` environment < command-line flags, printed at start-up with secrets hidden.
+
+use anyhow::Context;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The court this installation serves first; created on first start if none exists.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CourtConfig {
+    pub name: String,
+    pub time_zone: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub listen: SocketAddr,
+    /// Holds the SQLite file (`cloudcourt.db`) and the blobs.
+    pub data_dir: PathBuf,
+    /// `postgres://…` for PostgreSQL; empty for the SQLite file in `data_dir`.
+    pub database_url: Option<String>,
+    /// The address people reach the server at, for links; defaults to `http://{listen}`.
+    pub public_url: Option<String>,
+    pub court: CourtConfig,
+    /// Mark the session cookie `Secure` (set when served over HTTPS).
+    pub cookie_secure: bool,
+    /// How long a staff session lasts, in hours.
+    pub session_hours: u32,
+    /// The largest JSON body the API accepts, in bytes.
+    pub max_json_bytes: usize,
+    /// Failed sign-ins allowed per account and per address before a lock-out.
+    pub login_max_failures: u32,
+    /// How long a sign-in lock-out lasts, in seconds.
+    pub login_lockout_seconds: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            public_url: None,
+            court: CourtConfig {
+                name: "北京市石景山区人民法院".into(),
+                time_zone: "Asia/Shanghai".into(),
+            },
+            cookie_secure: false,
+            session_hours: 12,
+            max_json_bytes: 64 * 1024,
+            login_max_failures: 5,
+            login_lockout_seconds: 15 * 60,
+        }
+    }
+}
+
+/// Values given on the command line; only those present override the layers below.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+}
+
+impl Config {
+    /// Loads the layers. `file` is the TOML file to read (`cloudcourt.toml` when not
+    /// named; a missing default file is fine, a missing named one is an error).
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Self> {
+        let path = file
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("cloudcourt.toml"));
+        if file.is_some() && !path.exists() {
+            anyhow::bail!("configuration file {} does not exist", path.display());
+        }
+        let config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(&path))
+            .merge(
+                Env::prefixed("CLOUDCOURT_")
+                    .split("__")
+                    .ignore(&["config", "test_postgres"]),
+            )
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .with_context(|| {
+                format!(
+                    "invalid configuration (file {}, CLOUDCOURT_* environment)",
+                    path.display()
+                )
+            })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        court::CourtName::parse(&self.court.name)
+            .map_err(|e| anyhow::anyhow!("court.name: {}", e.en))?;
+        court::TimeZoneName::parse(&self.court.time_zone)
+            .map_err(|e| anyhow::anyhow!("court.time_zone: {}", e.en))?;
+        anyhow::ensure!(self.session_hours > 0, "session_hours must be at least 1");
+        anyhow::ensure!(
+            self.max_json_bytes >= 1024,
+            "max_json_bytes must be at least 1024"
+        );
+        Ok(())
+    }
+
+    /// The database URL to use, if any (an empty string means the SQLite default).
+    pub fn database_url(&self) -> Option<&str> {
+        self.database_url
+            .as_deref()
+            .filter(|url| !url.trim().is_empty())
+    }
+
+    /// The configuration as TOML with secrets hidden, for the start-up log.
+    pub fn describe(&self) -> String {
+        let mut shown = self.clone();
+        shown.database_url = self.database_url().map(redact_url);
+        toml::to_string(&shown).unwrap_or_else(|err| format!("(cannot print configuration: {err})"))
+    }
+}
+
+/// Hides the password of a URL: `postgres://user:secret@host/db` → `postgres://user:***@host/db`,
+/// and a query that carries one (`?password=…`).
+pub fn redact_url(url: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) if query.contains("password") => (base, "?***"),
+        Some((base, query)) => (base, &url[base.len()..base.len() + 1 + query.len()]),
+        None => (url, ""),
+    };
+    let Some((scheme, rest)) = base.split_once("://") else {
+        return format!("{base}{query}");
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{user}:***@{host}"),
+            None => format!("{userinfo}@{host}"),
+        },
+        None => authority.to_owned(),
+    };
+    format!("{scheme}://{authority}{path}{query}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_print() {
+        assert_eq!(
+            redact_url("postgres://court:s3cret@db.example:5432/cloudcourt"),
+            "postgres://court:***@db.example:5432/cloudcourt"
+        );
+        assert_eq!(
+            redact_url("postgres://court@db/cc"),
+            "postgres://court@db/cc"
+        );
+        assert_eq!(
+            redact_url("postgres://db/cc?password=x&sslmode=require"),
+            "postgres://db/cc?***"
+        );
+        assert_eq!(
+            redact_url("postgres://db/cc?sslmode=require"),
+            "postgres://db/cc?sslmode=require"
+        );
+        let config = Config {
+            database_url: Some("postgres://u:topsecret@h/d".into()),
+            ..Config::default()
+        };
+        let text = config.describe();
+        assert!(!text.contains("topsecret"), "{text}");
+        assert!(text.contains("u:***@h/d"));
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("cloudcourt.toml", "listen = \"127.0.0.1:9000\"\nsession_hours = 8\n[court]\nname = \"北京互联网法院\"\n")?;
+            jail.set_env("CLOUDCOURT_SESSION_HOURS", "4");
+            jail.set_env("CLOUDCOURT_COURT__TIME_ZONE", "Asia/Urumqi");
+            let overrides = Overrides {
+                data_dir: Some(PathBuf::from("/srv/cc")),
+                ..Overrides::default()
+            };
+            let config = Config::load(None, &overrides).map_err(|e| e.to_string())?;
+            assert_eq!(config.listen, SocketAddr::from(([127, 0, 0, 1], 9000)));
+            assert_eq!(config.session_hours, 4);
+            assert_eq!(config.court.name, "北京互联网法院");
+            assert_eq!(config.court.time_zone, "Asia/Urumqi");
+            assert_eq!(config.data_dir, PathBuf::from("/srv/cc"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_bad_time_zone_is_refused_at_start() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("CLOUDCOURT_COURT__TIME_ZONE", "Moon/Base");
+            let err = Config::load(None, &Overrides::default()).expect_err("refused");
+            assert!(err.to_string().contains("court.time_zone"), "{err}");
+            Ok(())
+        });
+    }
+}

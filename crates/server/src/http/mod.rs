@@ -1,0 +1,102 @@
+//! HTTP: the REST API under `/api/v1`, operations endpoints, the OpenAPI document and the
+//! embedded web client, assembled from one `router()` per module.
+
+mod auth;
+mod cases;
+pub mod error;
+mod hearings;
+mod ops;
+mod participants;
+mod web;
+
+pub use auth::Staff;
+
+use crate::app::AppState;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Request, header};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "cloudcourt API",
+        description = "云法庭 — online court hearings. Errors are application/problem+json with a Chinese and an English message."
+    ),
+    tags(
+        (name = "session", description = "Staff sign-in"),
+        (name = "cases", description = "案件"),
+        (name = "hearings", description = "庭审"),
+        (name = "participants", description = "参与人"),
+        (name = "ops", description = "Health and metrics"),
+    )
+)]
+struct ApiDoc;
+
+/// The API routes with their OpenAPI description.
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(auth::router())
+        .merge(cases::router())
+        .merge(hearings::router())
+        .merge(participants::router())
+        .merge(ops::router())
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = api().split_for_parts();
+    let openapi = std::sync::Arc::new(openapi);
+    let metrics = state.metrics.clone();
+    let max_body = state.config.max_json_bytes;
+    let app = Router::new()
+        .merge(api)
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(move || {
+                let openapi = openapi.clone();
+                async move { axum::Json(openapi.as_ref().clone()) }
+            }),
+        )
+        .merge(web::router())
+        .fallback(web::fallback)
+        .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            crate::metrics::track,
+        ))
+        .layer(DefaultBodyLimit::max(max_body));
+    with_security_headers(app)
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+            }),
+        )
+        .layer(CatchPanicLayer::custom(|_| {
+            axum::response::IntoResponse::into_response(error::ApiError::internal("a handler panicked"))
+        }))
+}
+
+/// Headers that keep the pages safe: a strict content security policy (no inline
+/// script), no MIME sniffing, no framing, no referrer leaks.
+fn with_security_headers(router: Router) -> Router {
+    const CSP: &str = "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; \
+                       style-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'";
+    [
+        (header::CONTENT_SECURITY_POLICY, CSP),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (HeaderName::from_static("x-frame-options"), "DENY"),
+    ]
+    .into_iter()
+    .fold(router, |router, (name, value)| {
+        router.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ))
+    })
+}

@@ -1,0 +1,73 @@
+//! The browser client, embedded from `web/` so the binary runs from any directory:
+//! `web/X` is served at `/X`, a folder at its `index.html`; `/` leads to the console.
+
+use super::error::ApiError;
+use axum::Router;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use rust_embed::RustEmbed;
+
+#[derive(RustEmbed)]
+#[folder = "../../web/"]
+struct Assets;
+
+pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    Router::new().route(
+        "/",
+        axum::routing::get(|| async { Redirect::to("/console/") }),
+    )
+}
+
+/// Serves an embedded file, or a clear 404 (a problem for API paths).
+pub async fn fallback(uri: Uri, request_headers: HeaderMap) -> Response {
+    let path = uri.path().trim_start_matches('/');
+    if path.starts_with("api/") {
+        return ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "接口不存在",
+            format!("No API endpoint at /{path}"),
+        )
+        .into_response();
+    }
+    let file = if path.is_empty() || path.ends_with('/') {
+        format!("{path}index.html")
+    } else {
+        path.to_owned()
+    };
+    match Assets::get(&file) {
+        Some(content) => {
+            let etag = format!("\"{}\"", hex::encode(content.metadata.sha256_hash()));
+            let unchanged = request_headers
+                .get(header::IF_NONE_MATCH)
+                .and_then(|value| value.to_str().ok())
+                .is_some_and(|value| value.split(',').any(|tag| tag.trim() == etag));
+            if unchanged {
+                return StatusCode::NOT_MODIFIED.into_response();
+            }
+            let mime = mime_guess::from_path(&file).first_or_octet_stream();
+            let mut response = content.data.into_response();
+            let headers = response.headers_mut();
+            if let Ok(value) = HeaderValue::from_str(mime.as_ref()) {
+                headers.insert(header::CONTENT_TYPE, value);
+            }
+            // Revalidate every time: the client is small and must never be stale after
+            // an upgrade.
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            if let Ok(etag) = HeaderValue::from_str(&etag) {
+                headers.insert(header::ETAG, etag);
+            }
+            response
+        }
+        // A folder without its slash: /console → /console/.
+        None if Assets::get(&format!("{path}/index.html")).is_some() => {
+            Redirect::permanent(&format!("/{path}/")).into_response()
+        }
+        None => (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "404 页面不存在 / Not found",
+        )
+            .into_response(),
+    }
+}
