@@ -1,16 +1,7 @@
 //! `cloudcourt`: the online court hearing server (云法庭) and its operator commands.
 
-mod admin;
-mod app;
-mod cli;
-mod config;
-mod demo;
-mod http;
-mod metrics;
-mod password;
-mod throttle;
-
 use clap::Parser;
+use cloudcourt::cli;
 use std::process::ExitCode;
 
 #[tokio::main]
@@ -37,5 +28,6 @@ fn init_logging() {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 }

@@ -1,0 +1,12 @@
+//! The cloudcourt server as a library: the binary's commands, and what integration
+//! tests need to start the real server in-process on a random port.
+
+pub mod admin;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod http;
+pub mod metrics;
+pub mod password;
+pub mod throttle;

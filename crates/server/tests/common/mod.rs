@@ -1,0 +1,304 @@
+//! Test harness: starts the real server in-process on 127.0.0.1:0 with a fresh database
+//! (a new SQLite file, or a new PostgreSQL database when `CLOUDCOURT_TEST_POSTGRES` is
+//! set) and two courts' staff, and talks to it over HTTP as a client would.
+#![allow(dead_code)]
+
+use cloudcourt::admin::create_user;
+use cloudcourt::app::{self, AppState};
+use cloudcourt::config::Config;
+use court::{AuditActor, Court, StaffRole, User};
+use reqwest::{Client, Response, StatusCode};
+use serde_json::Value;
+use sqlx::Connection;
+use std::sync::Arc;
+use store::{AuditVerdict, Store};
+use tokio::sync::oneshot;
+
+pub const PASSWORD: &str = "correct horse 正确";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub store: Arc<dyn Store>,
+    pub config: Config,
+    pub court: Court,
+    pub other_court: Court,
+    pub admin: User,
+    pub judge: User,
+    pub clerk: User,
+    pub other_clerk: User,
+    pub data_dir: tempfile::TempDir,
+    postgres: Option<PostgresDatabase>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+/// A throwaway PostgreSQL database, dropped when the test finishes.
+struct PostgresDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl PostgresDatabase {
+    async fn create(admin_url: &str) -> Self {
+        let name = format!("cc_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = sqlx::PgConnection::connect(admin_url)
+            .await
+            .expect("connect to PostgreSQL");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
+        Self {
+            admin_url: admin_url.to_owned(),
+            name,
+        }
+    }
+
+    fn url(&self) -> String {
+        let base = self
+            .admin_url
+            .rsplit_once('/')
+            .map_or(self.admin_url.as_str(), |(base, _)| base);
+        format!("{base}/{}", self.name)
+    }
+
+    async fn drop_database(&self) {
+        if let Ok(mut conn) = sqlx::PgConnection::connect(&self.admin_url).await {
+            let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&mut conn)
+                .await;
+        }
+    }
+}
+
+impl TestApp {
+    /// Starts a server on `backend`; `None` when PostgreSQL is asked for but not configured.
+    pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<Self> {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let postgres = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => match std::env::var("CLOUDCOURT_TEST_POSTGRES") {
+                Ok(url) if !url.is_empty() => Some(PostgresDatabase::create(&url).await),
+                _ => {
+                    eprintln!("CLOUDCOURT_TEST_POSTGRES is not set: PostgreSQL variant not run");
+                    return None;
+                }
+            },
+        };
+        let mut config = Config {
+            data_dir: data_dir.path().to_path_buf(),
+            database_url: postgres.as_ref().map(PostgresDatabase::url),
+            listen: "127.0.0.1:0".parse().expect("address"),
+            ..Config::default()
+        };
+        adjust(&mut config);
+        let store = app::open_store(&config).await.expect("open store");
+        let court = store.courts().await.expect("courts").remove(0);
+        let other_court = app::create_court(
+            store.as_ref(),
+            "北京互联网法院",
+            "Asia/Shanghai",
+            AuditActor::System,
+        )
+        .await
+        .expect("second court");
+        let user = |court: &Court, name: &'static str, display: &'static str, role| {
+            let store = store.clone();
+            let court = court.clone();
+            async move {
+                create_user(
+                    store.as_ref(),
+                    &court,
+                    name,
+                    display,
+                    role,
+                    PASSWORD,
+                    AuditActor::System,
+                )
+                .await
+                .expect("create user")
+            }
+        };
+        let admin = user(&court, "admin", "管理员", StaffRole::Admin).await;
+        let judge = user(&court, "judge", "许1", StaffRole::Judge).await;
+        let clerk = user(&court, "clerk", "梁1", StaffRole::Clerk).await;
+        let other_clerk = user(&other_court, "other-clerk", "周9", StaffRole::Clerk).await;
+
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let state = AppState::new(store.clone(), config.clone());
+        let server = tokio::spawn(app::launch(state, listener, async {
+            let _ = stopped.await;
+        }));
+        Some(Self {
+            base,
+            store,
+            config,
+            court,
+            other_court,
+            admin,
+            judge,
+            clerk,
+            other_clerk,
+            data_dir,
+            postgres,
+            shutdown: Some(shutdown),
+            server,
+        })
+    }
+
+    /// The `--database-url` or `--data-dir` arguments that point the CLI at this database.
+    pub fn cli_database_args(&self) -> Vec<String> {
+        match &self.config.database_url {
+            Some(url) => vec!["--database-url".into(), url.clone()],
+            None => vec![
+                "--data-dir".into(),
+                self.data_dir.path().display().to_string(),
+            ],
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        if self.postgres.is_some() {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A client that keeps cookies, like a browser.
+    pub fn client() -> Client {
+        Client::builder()
+            .cookie_store(true)
+            .build()
+            .expect("client")
+    }
+
+    /// A client signed in as `username`.
+    pub async fn login(&self, username: &str) -> Client {
+        let client = Self::client();
+        let response = client
+            .post(self.url("/api/v1/session"))
+            .json(&serde_json::json!({"username": username, "password": PASSWORD}))
+            .send()
+            .await
+            .expect("login request");
+        assert_eq!(response.status(), StatusCode::OK, "login as {username}");
+        client
+    }
+
+    pub async fn audit_rows(&self) -> i64 {
+        self.store
+            .audit_head()
+            .await
+            .expect("audit head")
+            .map_or(0, |(seq, _)| seq)
+    }
+
+    /// Checks the audit chain, stops the server and drops the test database.
+    pub async fn finish(self) {
+        match store::verify_audit(self.store.as_ref())
+            .await
+            .expect("verify audit")
+        {
+            AuditVerdict::Intact { rows } => assert!(rows > 0, "the test left an audit trail"),
+            AuditVerdict::Broken(broken) => panic!("audit chain broken after the test: {broken}"),
+        }
+        self.stop().await;
+    }
+
+    /// Stops the server and drops the test database, without checking anything.
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        let _ = (&mut self.server).await;
+        if let Some(db) = &self.postgres {
+            db.drop_database().await;
+        }
+    }
+}
+
+/// The JSON of a successful answer, after checking its status.
+pub async fn json(response: Response, expected: StatusCode) -> Value {
+    let status = response.status();
+    let text = response.text().await.expect("body");
+    assert_eq!(status, expected, "unexpected status; body: {text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+/// A problem answer: checks status, content type and both messages; returns the body.
+pub async fn problem(response: Response, expected: StatusCode) -> Value {
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let text = response.text().await.expect("body");
+    assert_eq!(status, expected, "unexpected status; body: {text}");
+    assert_eq!(content_type, "application/problem+json", "body: {text}");
+    let body: Value = serde_json::from_str(&text).expect("problem JSON");
+    assert_eq!(body["status"], expected.as_u16());
+    assert!(
+        !body["message"]["zh-CN"]
+            .as_str()
+            .unwrap_or_default()
+            .is_empty(),
+        "Chinese message: {text}"
+    );
+    assert!(
+        !body["message"]["en"]
+            .as_str()
+            .unwrap_or_default()
+            .is_empty(),
+        "English message: {text}"
+    );
+    body
+}
+
+/// Defines a test per backend for each scenario: `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($scenario:ident),* $(,)?) => {
+        $(
+            mod $scenario {
+                use super::common::{Backend, TestApp};
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let app = TestApp::spawn(Backend::Sqlite).await.expect("SQLite is always there");
+                    super::$scenario(&app).await;
+                    app.finish().await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if let Some(app) = TestApp::spawn(Backend::Postgres).await {
+                        super::$scenario(&app).await;
+                        app.finish().await;
+                    }
+                }
+            }
+        )*
+    };
+}
