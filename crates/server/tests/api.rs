@@ -896,5 +896,9 @@ async fn operations_endpoints_answer(app: &TestApp) {
             .unwrap_or_default()
             .contains("default-src 'self'")
     );
+    assert_eq!(
+        console.headers()["content-type"],
+        "text/html; charset=utf-8"
+    );
     assert!(console.text().await.expect("html").contains("<cc-console"));
 }

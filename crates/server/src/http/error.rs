@@ -206,7 +206,7 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::JsonDataError(_) => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_body",
-                format!("请求内容缺少字段或字段类型不正确：{detail}"),
+                "请求内容缺少必填字段，或字段类型不正确",
                 detail,
             ),
             JsonRejection::MissingJsonContentType(_) => Self::new(

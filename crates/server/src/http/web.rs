@@ -46,9 +46,16 @@ pub async fn fallback(uri: Uri, request_headers: HeaderMap) -> Response {
                 return StatusCode::NOT_MODIFIED.into_response();
             }
             let mime = mime_guess::from_path(&file).first_or_octet_stream();
+            // Text is UTF-8 (Chinese labels); say so rather than leave browsers to guess.
+            let content_type =
+                if mime.type_() == mime_guess::mime::TEXT || mime.subtype() == "javascript" {
+                    format!("{mime}; charset=utf-8")
+                } else {
+                    mime.to_string()
+                };
             let mut response = content.data.into_response();
             let headers = response.headers_mut();
-            if let Ok(value) = HeaderValue::from_str(mime.as_ref()) {
+            if let Ok(value) = HeaderValue::from_str(&content_type) {
                 headers.insert(header::CONTENT_TYPE, value);
             }
             // Revalidate every time: the client is small and must never be stale after

@@ -1,0 +1,185 @@
+/** Fetch wrapper for the cloudcourt JSON API (/api/v1): same-origin cookies, JSON in and out, problems thrown as ApiError. */
+
+/** @typedef {import('./types.js').Problem} Problem */
+/** @typedef {import('./types.js').Session} Session */
+/** @typedef {import('./types.js').User} User */
+/** @typedef {import('./types.js').Case} Case */
+/** @typedef {import('./types.js').HearingSummary} HearingSummary */
+/** @typedef {import('./types.js').HearingDetail} HearingDetail */
+/** @typedef {import('./types.js').Participant} Participant */
+/** @typedef {import('./types.js').ParticipantInput} ParticipantInput */
+/** @typedef {import('./types.js').NewHearing} NewHearing */
+/** @typedef {import('./types.js').Transition} Transition */
+
+const BASE = '/api/v1';
+
+/** Fired on `window` when the server says the session is gone (401 `unauthenticated`). */
+export const UNAUTHENTICATED_EVENT = 'cc-unauthenticated';
+
+/** An error answer from the API (or no answer at all: status 0, code `network`). */
+export class ApiError extends Error {
+  /**
+   * @param {Problem} problem
+   */
+  constructor(problem) {
+    super(problem.detail || problem.title || problem.code || `HTTP ${problem.status}`);
+    this.name = 'ApiError';
+    /** @type {Problem} */
+    this.problem = problem;
+  }
+
+  /** @returns {number} */
+  get status() {
+    return this.problem.status;
+  }
+
+  /** @returns {string} */
+  get code() {
+    return this.problem.code;
+  }
+}
+
+/**
+ * Call the API.
+ * @param {'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE'} method
+ * @param {string} path below /api/v1, starting with `/`
+ * @param {unknown} [body] sent as JSON when given
+ * @returns {Promise<unknown>} the parsed JSON body, or `null` for an empty one (204)
+ */
+export async function request(method, path, body) {
+  /** @type {RequestInit} */
+  const init = {
+    method,
+    credentials: 'same-origin',
+    headers: { Accept: 'application/json, application/problem+json' },
+  };
+  if (body !== undefined) {
+    init.headers = { ...init.headers, 'Content-Type': 'application/json' };
+    init.body = JSON.stringify(body);
+  }
+  /** @type {Response} */
+  let response;
+  try {
+    response = await fetch(BASE + path, init);
+  } catch (cause) {
+    throw new ApiError({ status: 0, code: 'network', detail: String(cause) });
+  }
+  const text = await response.text();
+  /** @type {unknown} */
+  let data = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (!response.ok) {
+    const problem = isProblem(data)
+      ? { ...data, status: data.status || response.status }
+      : { status: response.status, code: `http_${response.status}`, detail: text.slice(0, 200) };
+    if (response.status === 401 && problem.code === 'unauthenticated') {
+      window.dispatchEvent(new CustomEvent(UNAUTHENTICATED_EVENT));
+    }
+    throw new ApiError(problem);
+  }
+  return data;
+}
+
+/**
+ * @param {unknown} data
+ * @returns {data is Problem}
+ */
+function isProblem(data) {
+  return typeof data === 'object' && data !== null && typeof (/** @type {{code?: unknown}} */ (data).code) === 'string';
+}
+
+/** @param {string} id */
+const seg = (id) => encodeURIComponent(id);
+
+/**
+ * @param {string} username
+ * @param {string} password
+ * @returns {Promise<Session>}
+ */
+export const login = async (username, password) =>
+  /** @type {Session} */ (await request('POST', '/session', { username, password }));
+
+/** @returns {Promise<void>} */
+export const logout = async () => {
+  await request('DELETE', '/session');
+};
+
+/** @returns {Promise<Session>} */
+export const me = async () => /** @type {Session} */ (await request('GET', '/me'));
+
+/** @returns {Promise<User[]>} */
+export const listStaff = async () => /** @type {User[]} */ (await request('GET', '/staff'));
+
+/** @returns {Promise<Case[]>} newest first */
+export const listCases = async () => /** @type {Case[]} */ (await request('GET', '/cases'));
+
+/**
+ * @param {{case_number: string, cause: string}} input
+ * @returns {Promise<Case>}
+ */
+export const createCase = async (input) => /** @type {Case} */ (await request('POST', '/cases', input));
+
+/** @returns {Promise<HearingSummary[]>} */
+export const listHearings = async () => /** @type {HearingSummary[]} */ (await request('GET', '/hearings'));
+
+/**
+ * @param {string} id
+ * @returns {Promise<HearingDetail>}
+ */
+export const getHearing = async (id) => /** @type {HearingDetail} */ (await request('GET', `/hearings/${seg(id)}`));
+
+/**
+ * @param {NewHearing} input
+ * @returns {Promise<HearingDetail>}
+ */
+export const createHearing = async (input) => /** @type {HearingDetail} */ (await request('POST', '/hearings', input));
+
+/**
+ * @param {string} id
+ * @param {string} scheduledAt court-local `YYYY-MM-DDTHH:MM`
+ * @returns {Promise<HearingDetail>}
+ */
+export const rescheduleHearing = async (id, scheduledAt) =>
+  /** @type {HearingDetail} */ (await request('PATCH', `/hearings/${seg(id)}`, { scheduled_at: scheduledAt }));
+
+/**
+ * @param {string} id
+ * @param {Transition} transition
+ * @returns {Promise<HearingDetail>}
+ */
+export const transitionHearing = async (id, transition) =>
+  /** @type {HearingDetail} */ (await request('POST', `/hearings/${seg(id)}/transitions`, { transition }));
+
+/**
+ * @param {string} hearingId
+ * @param {ParticipantInput} input
+ * @returns {Promise<Participant>}
+ */
+export const addParticipant = async (hearingId, input) =>
+  /** @type {Participant} */ (await request('POST', `/hearings/${seg(hearingId)}/participants`, input));
+
+/**
+ * @param {string} hearingId
+ * @param {string} participantId
+ * @param {ParticipantInput} input full replacement
+ * @returns {Promise<Participant>}
+ */
+export const updateParticipant = async (hearingId, participantId, input) =>
+  /** @type {Participant} */ (
+    await request('PATCH', `/hearings/${seg(hearingId)}/participants/${seg(participantId)}`, input)
+  );
+
+/**
+ * @param {string} hearingId
+ * @param {string} participantId
+ * @returns {Promise<void>}
+ */
+export const deleteParticipant = async (hearingId, participantId) => {
+  await request('DELETE', `/hearings/${seg(hearingId)}/participants/${seg(participantId)}`);
+};
