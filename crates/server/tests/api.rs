@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{PASSWORD, TestApp, json, problem};
+use common::{PASSWORD, TestApp, get_ok, id, json, problem};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
@@ -107,10 +107,7 @@ async fn clerk_schedules_a_hearing_with_participants(app: &TestApp) {
 
     // A participant added later appears in the detail and the list's count.
     let response = clerk
-        .post(app.url(&format!(
-            "/api/v1/hearings/{}/participants",
-            hearing["id"].as_str().unwrap_or_default()
-        )))
+        .post(app.url(&format!("/api/v1/hearings/{}/participants", id(&hearing))))
         .json(&json!({"name": "李3", "role": "agent", "phone": "13700003333"}))
         .send()
         .await
@@ -118,15 +115,7 @@ async fn clerk_schedules_a_hearing_with_participants(app: &TestApp) {
     let agent = json(response, StatusCode::CREATED).await;
     assert_eq!(agent["role"], "agent");
 
-    let list = json(
-        clerk
-            .get(app.url("/api/v1/hearings"))
-            .send()
-            .await
-            .expect("request"),
-        StatusCode::OK,
-    )
-    .await;
+    let list = get_ok(&clerk, app.url("/api/v1/hearings")).await;
     let listed = list
         .as_array()
         .and_then(|items| items.iter().find(|h| h["id"] == hearing["id"]))
@@ -138,15 +127,8 @@ async fn clerk_schedules_a_hearing_with_participants(app: &TestApp) {
 
     // The judge of the same court sees the same hearing.
     let judge = app.login("judge").await;
-    let url = app.url(&format!(
-        "/api/v1/hearings/{}",
-        hearing["id"].as_str().unwrap_or_default()
-    ));
-    let seen = json(
-        judge.get(&url).send().await.expect("request"),
-        StatusCode::OK,
-    )
-    .await;
+    let url = app.url(&format!("/api/v1/hearings/{}", id(&hearing)));
+    let seen = get_ok(&judge, &url).await;
     assert_eq!(seen["meeting_number"], number);
     assert_eq!(seen["participants"].as_array().map(Vec::len), Some(3));
 
@@ -164,10 +146,10 @@ async fn clerk_schedules_a_hearing_with_participants(app: &TestApp) {
 async fn the_hearing_lifecycle_and_rescheduling(app: &TestApp) {
     let judge = app.login("judge").await;
     let hearing = hearing_with_plaintiff(app, &judge, "(2026)京0107民初2号").await;
-    let id = hearing["id"].as_str().expect("id").to_owned();
+    let hearing_id = id(&hearing).to_owned();
     let transition = |name: &'static str| {
         let judge = judge.clone();
-        let url = app.url(&format!("/api/v1/hearings/{id}/transitions"));
+        let url = app.url(&format!("/api/v1/hearings/{hearing_id}/transitions"));
         async move {
             judge
                 .post(url)
@@ -194,7 +176,7 @@ async fn the_hearing_lifecycle_and_rescheduling(app: &TestApp) {
 
     // Reschedule while scheduled.
     let response = judge
-        .patch(app.url(&format!("/api/v1/hearings/{id}")))
+        .patch(app.url(&format!("/api/v1/hearings/{hearing_id}")))
         .json(&json!({"scheduled_at": "2099-01-01T09:00"}))
         .send()
         .await
@@ -203,7 +185,7 @@ async fn the_hearing_lifecycle_and_rescheduling(app: &TestApp) {
     assert_eq!(body["field"], "scheduled_at");
     let later = chrono::Utc::now() + chrono::Duration::days(3);
     let response = judge
-        .patch(app.url(&format!("/api/v1/hearings/{id}")))
+        .patch(app.url(&format!("/api/v1/hearings/{hearing_id}")))
         .json(&json!({"scheduled_at": later.to_rfc3339()}))
         .send()
         .await
@@ -229,14 +211,14 @@ async fn the_hearing_lifecycle_and_rescheduling(app: &TestApp) {
     }
     // A closed hearing can no longer be rescheduled or change participants.
     let response = judge
-        .patch(app.url(&format!("/api/v1/hearings/{id}")))
+        .patch(app.url(&format!("/api/v1/hearings/{hearing_id}")))
         .json(&json!({"scheduled_at": later.to_rfc3339()}))
         .send()
         .await
         .expect("request");
     problem(response, StatusCode::CONFLICT).await;
     let response = judge
-        .post(app.url(&format!("/api/v1/hearings/{id}/participants")))
+        .post(app.url(&format!("/api/v1/hearings/{hearing_id}/participants")))
         .json(&json!({"name": "迟到", "role": "witness", "phone": "13600006666"}))
         .send()
         .await
@@ -250,10 +232,7 @@ async fn the_hearing_lifecycle_and_rescheduling(app: &TestApp) {
 
     // Two people pressing 开放候庭 at once: one wins, the other is told why.
     let hearing = hearing_with_plaintiff(app, &judge, "(2026)京0107民初3号").await;
-    let url = app.url(&format!(
-        "/api/v1/hearings/{}/transitions",
-        hearing["id"].as_str().unwrap_or_default()
-    ));
+    let url = app.url(&format!("/api/v1/hearings/{}/transitions", id(&hearing)));
     let clerk = app.login("clerk").await;
     let (a, b) = tokio::join!(
         judge.post(&url).json(&json!({"transition": "open"})).send(),
@@ -267,11 +246,11 @@ async fn the_hearing_lifecycle_and_rescheduling(app: &TestApp) {
 async fn participants_are_edited_and_removed(app: &TestApp) {
     let clerk = app.login("clerk").await;
     let hearing = hearing_with_plaintiff(app, &clerk, "(2026)京0107民初4号").await;
-    let id = hearing["id"].as_str().expect("id");
+    let hearing_id = id(&hearing);
     let plaintiff = &hearing["participants"][0];
     let url = app.url(&format!(
-        "/api/v1/hearings/{id}/participants/{}",
-        plaintiff["id"].as_str().unwrap_or_default()
+        "/api/v1/hearings/{hearing_id}/participants/{}",
+        id(plaintiff)
     ));
 
     let edited = json(
@@ -290,7 +269,7 @@ async fn participants_are_edited_and_removed(app: &TestApp) {
 
     // A second participant may not take the same phone.
     let response = clerk
-        .post(app.url(&format!("/api/v1/hearings/{id}/participants")))
+        .post(app.url(&format!("/api/v1/hearings/{hearing_id}/participants")))
         .json(&json!({"name": "王2", "role": "defendant", "phone": "13800009999"}))
         .send()
         .await
@@ -300,7 +279,7 @@ async fn participants_are_edited_and_removed(app: &TestApp) {
 
     // A participant without a phone is allowed (the court may add it later).
     let response = clerk
-        .post(app.url(&format!("/api/v1/hearings/{id}/participants")))
+        .post(app.url(&format!("/api/v1/hearings/{hearing_id}/participants")))
         .json(&json!({"name": "赵5", "role": "witness", "phone": ""}))
         .send()
         .await
@@ -313,15 +292,7 @@ async fn participants_are_edited_and_removed(app: &TestApp) {
     let response = clerk.delete(&url).send().await.expect("request");
     problem(response, StatusCode::NOT_FOUND).await;
 
-    let detail = json(
-        clerk
-            .get(app.url(&format!("/api/v1/hearings/{id}")))
-            .send()
-            .await
-            .expect("request"),
-        StatusCode::OK,
-    )
-    .await;
+    let detail = get_ok(&clerk, app.url(&format!("/api/v1/hearings/{hearing_id}"))).await;
     let names: Vec<&str> = detail["participants"]
         .as_array()
         .map(|items| items.iter().filter_map(|p| p["name"].as_str()).collect())
@@ -420,15 +391,7 @@ async fn malformed_and_incomplete_bodies_are_refused(app: &TestApp) {
         .expect("request");
     problem(response, StatusCode::NOT_FOUND).await;
 
-    let cases = json(
-        clerk
-            .get(app.url("/api/v1/cases"))
-            .send()
-            .await
-            .expect("request"),
-        StatusCode::OK,
-    )
-    .await;
+    let cases = get_ok(&clerk, app.url("/api/v1/cases")).await;
     assert_eq!(cases, json!([]), "nothing was created");
     assert_eq!(
         app.audit_rows().await,
@@ -517,24 +480,13 @@ async fn invalid_participants_write_nothing(app: &TestApp) {
         .expect("request");
     problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
 
-    let hearings = json(
-        clerk
-            .get(app.url("/api/v1/hearings"))
-            .send()
-            .await
-            .expect("request"),
-        StatusCode::OK,
-    )
-    .await;
+    let hearings = get_ok(&clerk, app.url("/api/v1/hearings")).await;
     assert_eq!(hearings, json!([]), "no hearing was half-written");
     assert_eq!(app.audit_rows().await, audit_before);
 
     // Adding one bad participant to a real hearing leaves it as it was.
     let hearing = hearing_with_plaintiff(app, &clerk, "(2026)京0107民初6号").await;
-    let url = app.url(&format!(
-        "/api/v1/hearings/{}/participants",
-        hearing["id"].as_str().unwrap_or_default()
-    ));
+    let url = app.url(&format!("/api/v1/hearings/{}/participants", id(&hearing)));
     for (body, field) in [
         (
             json!({"name": "王2", "role": "defendant", "phone": "02-1234"}),
@@ -559,16 +511,9 @@ async fn invalid_participants_write_nothing(app: &TestApp) {
         .await
         .expect("request");
     problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
-    let detail = json(
-        clerk
-            .get(app.url(&format!(
-                "/api/v1/hearings/{}",
-                hearing["id"].as_str().unwrap_or_default()
-            )))
-            .send()
-            .await
-            .expect("request"),
-        StatusCode::OK,
+    let detail = get_ok(
+        &clerk,
+        app.url(&format!("/api/v1/hearings/{}", id(&hearing))),
     )
     .await;
     assert_eq!(detail["participants"].as_array().map(Vec::len), Some(1));
@@ -577,7 +522,7 @@ async fn invalid_participants_write_nothing(app: &TestApp) {
 async fn another_courts_staff_are_kept_out(app: &TestApp) {
     let clerk = app.login("clerk").await;
     let hearing = hearing_with_plaintiff(app, &clerk, "(2026)京0107民初7号").await;
-    let id = hearing["id"].as_str().expect("id");
+    let hearing_id = id(&hearing);
     let participant = hearing["participants"][0]["id"]
         .as_str()
         .expect("participant");
@@ -585,20 +530,24 @@ async fn another_courts_staff_are_kept_out(app: &TestApp) {
     let audit_before = app.audit_rows().await;
 
     let attempts = [
-        intruder.get(app.url(&format!("/api/v1/hearings/{id}"))),
+        intruder.get(app.url(&format!("/api/v1/hearings/{hearing_id}"))),
         intruder
-            .post(app.url(&format!("/api/v1/hearings/{id}/transitions")))
+            .post(app.url(&format!("/api/v1/hearings/{hearing_id}/transitions")))
             .json(&json!({"transition": "open"})),
         intruder
-            .patch(app.url(&format!("/api/v1/hearings/{id}")))
+            .patch(app.url(&format!("/api/v1/hearings/{hearing_id}")))
             .json(&json!({"scheduled_at": tomorrow_local()})),
         intruder
-            .post(app.url(&format!("/api/v1/hearings/{id}/participants")))
+            .post(app.url(&format!("/api/v1/hearings/{hearing_id}/participants")))
             .json(&json!({"name": "冒名", "role": "plaintiff", "phone": "13500005555"})),
         intruder
-            .patch(app.url(&format!("/api/v1/hearings/{id}/participants/{participant}")))
+            .patch(app.url(&format!(
+                "/api/v1/hearings/{hearing_id}/participants/{participant}"
+            )))
             .json(&json!({"name": "冒名", "role": "plaintiff", "phone": "13500005555"})),
-        intruder.delete(app.url(&format!("/api/v1/hearings/{id}/participants/{participant}"))),
+        intruder.delete(app.url(&format!(
+            "/api/v1/hearings/{hearing_id}/participants/{participant}"
+        ))),
         intruder.get(app.url(&format!(
             "/api/v1/cases/{}",
             hearing["case"]["id"].as_str().unwrap_or_default()
@@ -618,37 +567,13 @@ async fn another_courts_staff_are_kept_out(app: &TestApp) {
         assert_eq!(body["code"], "forbidden");
     }
     // The other court's lists do not show this court's records.
-    let list = json(
-        intruder
-            .get(app.url("/api/v1/hearings"))
-            .send()
-            .await
-            .expect("request"),
-        StatusCode::OK,
-    )
-    .await;
+    let list = get_ok(&intruder, app.url("/api/v1/hearings")).await;
     assert_eq!(list, json!([]));
-    let staff = json(
-        intruder
-            .get(app.url("/api/v1/staff"))
-            .send()
-            .await
-            .expect("request"),
-        StatusCode::OK,
-    )
-    .await;
+    let staff = get_ok(&intruder, app.url("/api/v1/staff")).await;
     assert_eq!(staff.as_array().map(Vec::len), Some(1));
 
     assert_eq!(app.audit_rows().await, audit_before);
-    let detail = json(
-        clerk
-            .get(app.url(&format!("/api/v1/hearings/{id}")))
-            .send()
-            .await
-            .expect("request"),
-        StatusCode::OK,
-    )
-    .await;
+    let detail = get_ok(&clerk, app.url(&format!("/api/v1/hearings/{hearing_id}"))).await;
     assert_eq!(detail["state"], "scheduled");
     assert_eq!(detail["participants"][0]["name"], "贾1");
 }
@@ -683,38 +608,20 @@ async fn roles_are_enforced(app: &TestApp) {
     let clerk = app.login("clerk").await;
     let hearing = hearing_with_plaintiff(app, &clerk, "(2026)京0107民初9号").await;
     let response = admin
-        .post(app.url(&format!(
-            "/api/v1/hearings/{}/transitions",
-            hearing["id"].as_str().unwrap_or_default()
-        )))
+        .post(app.url(&format!("/api/v1/hearings/{}/transitions", id(&hearing))))
         .json(&json!({"transition": "open"}))
         .send()
         .await
         .expect("request");
     problem(response, StatusCode::FORBIDDEN).await;
     // … and may look.
-    let seen = json(
-        admin
-            .get(app.url(&format!(
-                "/api/v1/hearings/{}",
-                hearing["id"].as_str().unwrap_or_default()
-            )))
-            .send()
-            .await
-            .expect("request"),
-        StatusCode::OK,
+    let seen = get_ok(
+        &admin,
+        app.url(&format!("/api/v1/hearings/{}", id(&hearing))),
     )
     .await;
     assert_eq!(seen["id"], hearing["id"]);
-    let me = json(
-        admin
-            .get(app.url("/api/v1/me"))
-            .send()
-            .await
-            .expect("request"),
-        StatusCode::OK,
-    )
-    .await;
+    let me = get_ok(&admin, app.url("/api/v1/me")).await;
     assert_eq!(me["user"]["role"], "admin");
     assert_eq!(me["court"]["name"], "北京市石景山区人民法院");
 }
@@ -838,26 +745,10 @@ async fn sign_in_is_safe(app: &TestApp) {
 
 async fn operations_endpoints_answer(app: &TestApp) {
     let client = TestApp::client();
-    let health = json(
-        client
-            .get(app.url("/healthz"))
-            .send()
-            .await
-            .expect("request"),
-        StatusCode::OK,
-    )
-    .await;
+    let health = get_ok(&client, app.url("/healthz")).await;
     assert_eq!(health["status"], "ok");
 
-    let openapi = json(
-        client
-            .get(app.url("/api/openapi.json"))
-            .send()
-            .await
-            .expect("request"),
-        StatusCode::OK,
-    )
-    .await;
+    let openapi = get_ok(&client, app.url("/api/openapi.json")).await;
     for path in [
         "/api/v1/session",
         "/api/v1/cases",

@@ -245,6 +245,20 @@ pub async fn json(response: Response, expected: StatusCode) -> Value {
     serde_json::from_str(&text).unwrap_or(Value::Null)
 }
 
+/// GETs `url` and returns its JSON, expecting 200.
+pub async fn get_ok(client: &Client, url: impl reqwest::IntoUrl) -> Value {
+    json(
+        client.get(url).send().await.expect("request"),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// The `id` of a JSON record.
+pub fn id(record: &Value) -> &str {
+    record["id"].as_str().expect("record has an id")
+}
+
 /// A problem answer: checks status, content type and both messages; returns the body.
 pub async fn problem(response: Response, expected: StatusCode) -> Value {
     let status = response.status();
