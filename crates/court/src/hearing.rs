@@ -369,6 +369,8 @@ pub struct Hearing {
     pub meeting_number: MeetingNumber,
     pub scheduled_at: DateTime<Utc>,
     pub state: HearingState,
+    /// When the court first sent the hearing notices (开庭通知), if it has.
+    pub notices_sent_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

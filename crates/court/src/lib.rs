@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod hearing;
 pub mod ids;
+pub mod notice;
 pub mod permission;
 pub mod person;
 pub mod role;
@@ -12,6 +13,7 @@ pub mod text;
 pub use audit::{AuditActor, AuditEvent, ChainBreak, ChainVerifier, NewAuditEvent};
 pub use hearing::{Bench, Hearing, HearingState, MeetingNumber, Transition, TransitionError};
 pub use ids::{CaseId, CourtId, HearingId, ParticipantId, UserId};
+pub use notice::{NoticeFields, NoticeKind, OutboxMessage, SmsStatus};
 pub use permission::{Action, ActorRole, permits};
 pub use person::{IdNumber, Participant, PhoneNumber};
 pub use role::{ParticipantRole, StaffRole};

@@ -57,6 +57,21 @@ pub enum AdminCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum SmsCommand {
+    /// List the outbox, newest first: time, status, kind, phone (masked), attempts, text.
+    Outbox {
+        /// The court's name (default: the configured court).
+        #[arg(long)]
+        court: Option<String>,
+        /// Only messages in this status: queued, sending, sent, delivered or failed.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Check every link of the audit chain; names the first broken row.
     Verify,
@@ -133,6 +148,56 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<ExitCo
                 println!(
                     "{}\t{}\t{}\t{}",
                     user.username, user.display_name, user.role, state
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `sms outbox`: the messages as staff see them in the console.
+pub async fn sms(config: Config, command: SmsCommand) -> anyhow::Result<ExitCode> {
+    let store = app::open_store(&config).await?;
+    match command {
+        SmsCommand::Outbox {
+            court,
+            status,
+            limit,
+        } => {
+            let court = find_court(
+                store.as_ref(),
+                court.as_deref().unwrap_or(&config.court.name),
+            )
+            .await?;
+            let status = match status {
+                Some(raw) => Some(
+                    court::SmsStatus::parse(&raw)
+                        .with_context(|| format!("unknown status {raw}"))?,
+                ),
+                None => None,
+            };
+            let zone = court.time_zone.tz();
+            for message in store
+                .outbox(court.id, None, status, limit.clamp(1, 10_000))
+                .await?
+            {
+                let error = message
+                    .last_error
+                    .as_deref()
+                    .map(|e| format!("\t{e}"))
+                    .unwrap_or_default();
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}{}",
+                    message
+                        .created_at
+                        .with_timezone(&zone)
+                        .format("%Y-%m-%d %H:%M:%S"),
+                    message.status.as_str(),
+                    message.kind.as_str(),
+                    sms::masked(&message.phone),
+                    message.attempts,
+                    message.text,
+                    error
                 );
             }
         }

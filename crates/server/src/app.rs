@@ -21,6 +21,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
     pub login_throttle: Arc<Throttle>,
+    /// Wakes the outbox worker when messages are queued.
+    pub outbox_wakeup: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -34,6 +36,7 @@ impl AppState {
             config: Arc::new(config),
             metrics: Arc::new(Metrics::new()),
             login_throttle: Arc::new(login_throttle),
+            outbox_wakeup: Arc::new(tokio::sync::Notify::new()),
         }
     }
 }
@@ -88,20 +91,28 @@ pub async fn create_court(
     Ok(court)
 }
 
-/// Serves on `listener` until `shutdown` completes.
+/// Serves on `listener`, with the outbox worker beside it, until `shutdown` completes.
 pub async fn launch(
     state: AppState,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let worker = tokio::spawn(crate::outbox::run(
+        state.store.clone(),
+        state.config.clone(),
+        state.outbox_wakeup.clone(),
+    ));
     let app = crate::http::router(state);
-    axum::serve(
+    let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await
-    .context("the HTTP server stopped with an error")
+    .context("the HTTP server stopped with an error");
+    // A message being sent right now is left `sending`; the next start recovers it.
+    worker.abort();
+    served
 }
 
 /// Completes on Ctrl-C or SIGTERM.

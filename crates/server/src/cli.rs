@@ -48,6 +48,9 @@ enum Command {
     /// Check the audit log.
     #[command(subcommand)]
     Audit(crate::admin::AuditCommand),
+    /// Read the SMS outbox.
+    #[command(subcommand)]
+    Sms(crate::admin::SmsCommand),
 }
 
 #[derive(Debug, Args)]
@@ -73,11 +76,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo { demo_password, .. } => serve(config, Some(demo_password)).await,
         Command::Admin(command) => crate::admin::run(config, command).await,
         Command::Audit(command) => crate::admin::audit(config, command).await,
+        Command::Sms(command) => crate::admin::sms(config, command).await,
     }
 }
 
 /// Serves until Ctrl-C or SIGTERM; with `demo`, creates the demo data first.
-async fn serve(config: Config, demo: Option<Option<String>>) -> anyhow::Result<ExitCode> {
+async fn serve(mut config: Config, demo: Option<Option<String>>) -> anyhow::Result<ExitCode> {
     tracing::info!("configuration:\n{}", config.describe());
     let store = app::open_store(&config).await?;
     let listener = TcpListener::bind(config.listen)
@@ -86,10 +90,11 @@ async fn serve(config: Config, demo: Option<Option<String>>) -> anyhow::Result<E
     let address = listener
         .local_addr()
         .context("reading the listening address")?;
-    let base_url = config
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{address}"));
+    // Links (the SMS's client URL) need the real address when the port was picked.
+    if config.public_url.is_none() {
+        config.public_url = Some(format!("http://{address}"));
+    }
+    let base_url = config.base_url();
     match demo {
         Some(password) => {
             let report = crate::demo::ensure(store.as_ref(), &config, password).await?;

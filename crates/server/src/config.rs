@@ -15,6 +15,51 @@ pub struct CourtConfig {
     pub time_zone: String,
 }
 
+/// How notices go out by SMS: the driver and the texts' configurable parts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SmsSettings {
+    /// `driver` (log, smpp, aliyun, tencent) and each driver's own settings.
+    #[serde(flatten)]
+    pub transport: sms::DriverConfig,
+    /// The name in 【】 that starts every message.
+    pub sign_name: String,
+    /// Where the client page is; the meeting number is appended. Default `{public_url}/d`.
+    pub client_url: Option<String>,
+    /// The phrase in parentheses after 下载庭审客户端.
+    pub client_note: String,
+    /// How notices name the case: `case_number` (案号) or `cause` (案由).
+    pub case_label: CaseLabel,
+    /// Reminders before a hearing, in minutes (default a day and an hour).
+    pub reminders_minutes: Vec<u32>,
+    /// Attempts before a message is given up.
+    pub max_attempts: i32,
+    /// The first retry's delay in seconds; it doubles with each attempt, up to an hour.
+    pub retry_base_seconds: u64,
+}
+
+impl Default for SmsSettings {
+    fn default() -> Self {
+        Self {
+            transport: sms::DriverConfig::default(),
+            sign_name: "北京云法庭".into(),
+            client_url: None,
+            client_note: "手机和电脑均可使用".into(),
+            case_label: CaseLabel::CaseNumber,
+            reminders_minutes: vec![24 * 60, 60],
+            max_attempts: 6,
+            retry_base_seconds: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseLabel {
+    CaseNumber,
+    Cause,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
     /// Address the HTTP server listens on.
@@ -36,6 +81,7 @@ pub struct Config {
     pub login_max_failures: u32,
     /// How long a sign-in lock-out lasts, in seconds.
     pub login_lockout_seconds: u64,
+    pub sms: SmsSettings,
 }
 
 impl Default for Config {
@@ -54,6 +100,7 @@ impl Default for Config {
             max_json_bytes: 64 * 1024,
             login_max_failures: 5,
             login_lockout_seconds: 15 * 60,
+            sms: SmsSettings::default(),
         }
     }
 }
@@ -111,6 +158,24 @@ impl Config {
         Ok(())
     }
 
+    /// The address people reach the server at, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        let url = self
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen));
+        url.trim_end_matches('/').to_owned()
+    }
+
+    /// The client page's address for one meeting number (the link in the invitation).
+    pub fn client_url(&self, meeting_number: &str) -> String {
+        let base = match &self.sms.client_url {
+            Some(url) if !url.trim().is_empty() => url.trim().trim_end_matches('/').to_owned(),
+            _ => format!("{}/d", self.base_url()),
+        };
+        format!("{base}/{meeting_number}")
+    }
+
     /// The database URL to use, if any (an empty string means the SQLite default).
     pub fn database_url(&self) -> Option<&str> {
         self.database_url
@@ -122,6 +187,7 @@ impl Config {
     pub fn describe(&self) -> String {
         let mut shown = self.clone();
         shown.database_url = self.database_url().map(redact_url);
+        shown.sms.transport = self.sms.transport.redacted();
         toml::to_string(&shown).unwrap_or_else(|err| format!("(cannot print configuration: {err})"))
     }
 }
@@ -176,8 +242,15 @@ mod tests {
             database_url: Some("postgres://u:topsecret@h/d".into()),
             ..Config::default()
         };
+        let mut config = config;
+        config.sms.transport.aliyun.access_key_secret = "aliyun-secret".into();
+        config.sms.transport.smpp.password = "smpp-secret".into();
         let text = config.describe();
         assert!(!text.contains("topsecret"), "{text}");
+        assert!(
+            !text.contains("aliyun-secret") && !text.contains("smpp-secret"),
+            "{text}"
+        );
         assert!(text.contains("u:***@h/d"));
     }
 
@@ -187,6 +260,8 @@ mod tests {
             jail.create_file("cloudcourt.toml", "listen = \"127.0.0.1:9000\"\nsession_hours = 8\n[court]\nname = \"北京互联网法院\"\n")?;
             jail.set_env("CLOUDCOURT_SESSION_HOURS", "4");
             jail.set_env("CLOUDCOURT_COURT__TIME_ZONE", "Asia/Urumqi");
+            jail.set_env("CLOUDCOURT_SMS__DRIVER", "smpp");
+            jail.set_env("CLOUDCOURT_SMS__SMPP__PORT", "2776");
             let overrides = Overrides {
                 data_dir: Some(PathBuf::from("/srv/cc")),
                 ..Overrides::default()
@@ -197,6 +272,9 @@ mod tests {
             assert_eq!(config.court.name, "北京互联网法院");
             assert_eq!(config.court.time_zone, "Asia/Urumqi");
             assert_eq!(config.data_dir, PathBuf::from("/srv/cc"));
+            assert_eq!(config.sms.transport.driver, sms::DriverName::Smpp);
+            assert_eq!(config.sms.transport.smpp.port, 2776);
+            assert_eq!(config.sms.sign_name, "北京云法庭");
             Ok(())
         });
     }

@@ -189,6 +189,7 @@ async fn create_hearing(
             meeting_number: MeetingNumber::generate(&mut rng),
             scheduled_at: court::to_storage_precision(demo_time(court)),
             state: HearingState::Scheduled,
+            notices_sent_at: None,
             created_at: now,
             updated_at: now,
         };

@@ -8,5 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod http;
 pub mod metrics;
+pub mod notices;
+pub mod outbox;
 pub mod password;
 pub mod throttle;

@@ -12,12 +12,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use court::{
     AuditEvent, Bench, Case, CaseId, ChainBreak, ChainVerifier, Court, CourtId, Hearing, HearingId,
-    HearingState, MeetingNumber, NewAuditEvent, Participant, ParticipantId, ParticipantRole, User,
-    UserId,
+    HearingState, MeetingNumber, NewAuditEvent, NoticeKind, OutboxMessage, Participant,
+    ParticipantId, ParticipantRole, SmsStatus, User, UserId,
 };
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
+use uuid::Uuid;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -95,21 +96,31 @@ pub trait Store: Send + Sync + 'static {
     async fn hearing_by_meeting_number(&self, number: MeetingNumber) -> Result<Option<Hearing>>;
     async fn hearings(&self, court_id: CourtId) -> Result<Vec<Hearing>>;
     async fn bench(&self, hearing_id: HearingId) -> Result<Vec<BenchSeat>>;
-    /// Moves a hearing from `from` to `to`; [`Conflict::StateChanged`] if it is no
-    /// longer in `from` (someone else changed it first).
+    /// Moves a hearing from `from` to `to` and queues `notices` with it;
+    /// [`Conflict::StateChanged`] if it is no longer in `from` (someone else changed it first).
     async fn change_state(
         &self,
         id: HearingId,
         from: HearingState,
         to: HearingState,
+        notices: &[OutboxMessage],
         audit: NewAuditEvent,
     ) -> Result<Hearing>;
+    /// Moves the hearing's time (before it starts) and queues `notices` with it.
     async fn reschedule(
         &self,
         id: HearingId,
         scheduled_at: DateTime<Utc>,
+        notices: &[OutboxMessage],
         audit: NewAuditEvent,
     ) -> Result<Hearing>;
+    /// Hearings whose notices went out and which start in (`after`, `until`]: the
+    /// candidates for reminders.
+    async fn hearings_starting_between(
+        &self,
+        after: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<Hearing>>;
 
     async fn add_participant(&self, participant: &Participant, audit: NewAuditEvent) -> Result<()>;
     async fn update_participant(
@@ -122,6 +133,58 @@ pub trait Store: Send + Sync + 'static {
     async fn participants(&self, hearing_id: HearingId) -> Result<Vec<Participant>>;
     /// How many participants each hearing of a court has.
     async fn participant_counts(&self, court_id: CourtId) -> Result<HashMap<HearingId, i64>>;
+
+    /// Queues SMS messages, skipping any whose idempotency key is already queued; with
+    /// `notices_sent`, records on the hearing when its notices went out. Returns the
+    /// number queued.
+    async fn enqueue_sms(
+        &self,
+        messages: &[OutboxMessage],
+        notices_sent: Option<(HearingId, DateTime<Utc>)>,
+        audit: NewAuditEvent,
+    ) -> Result<usize>;
+    /// Marks up to `limit` messages due at `now` as sending (one more attempt) and
+    /// returns them; on PostgreSQL, rows another node claims are skipped.
+    async fn claim_due_sms(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<OutboxMessage>>;
+    /// Messages in one status (the worker's recovery looks for `sending` ones).
+    async fn sms_with_status(&self, status: SmsStatus) -> Result<Vec<OutboxMessage>>;
+    async fn sms_sent(
+        &self,
+        id: Uuid,
+        provider_id: Option<&str>,
+        audit: NewAuditEvent,
+    ) -> Result<()>;
+    /// Records a failed attempt; retried at `retry_at`, or given up when `None`.
+    async fn sms_failed(
+        &self,
+        id: Uuid,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+        audit: NewAuditEvent,
+    ) -> Result<()>;
+    async fn sms_by_provider_id(&self, provider_id: &str) -> Result<Option<OutboxMessage>>;
+    /// Records a delivery receipt: delivered, or failed with the provider's reason.
+    async fn sms_receipt(
+        &self,
+        id: Uuid,
+        delivered: bool,
+        detail: &str,
+        audit: NewAuditEvent,
+    ) -> Result<()>;
+    /// A court's outbox, newest first, optionally for one hearing or status.
+    async fn outbox(
+        &self,
+        court_id: CourtId,
+        hearing_id: Option<HearingId>,
+        status: Option<SmsStatus>,
+        limit: i64,
+    ) -> Result<Vec<OutboxMessage>>;
+    /// A hearing's messages of one kind, newest first.
+    async fn hearing_sms(
+        &self,
+        hearing_id: HearingId,
+        kind: NoticeKind,
+    ) -> Result<Vec<OutboxMessage>>;
 
     /// Appends an event that has no other write with it (a failed login, say).
     async fn append_audit(&self, event: NewAuditEvent) -> Result<AuditEvent>;

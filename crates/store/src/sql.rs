@@ -7,8 +7,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use court::{
     AuditEvent, Bench, Case, CaseId, CaseNumber, Cause, Court, CourtId, CourtName, Hearing,
-    HearingId, HearingState, IdNumber, MeetingNumber, NewAuditEvent, Participant, ParticipantId,
-    ParticipantRole, PersonName, PhoneNumber, StaffRole, TimeZoneName, User, UserId, Username,
+    HearingId, HearingState, IdNumber, MeetingNumber, NewAuditEvent, NoticeKind, OutboxMessage,
+    Participant, ParticipantId, ParticipantRole, PersonName, PhoneNumber, SmsStatus, StaffRole,
+    TimeZoneName, User, UserId, Username,
 };
 use sqlx::Row;
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -96,7 +97,13 @@ fn parse_state(raw: &str) -> Result<HearingState> {
 // Column lists, as macros so that `concat!` keeps every query a static string.
 macro_rules! hearing_columns {
     () => {
-        "id, court_id, case_id, meeting_number, scheduled_at, state, created_at, updated_at"
+        "id, court_id, case_id, meeting_number, scheduled_at, state, notices_sent_at, created_at, updated_at"
+    };
+}
+macro_rules! sms_columns {
+    () => {
+        "id, court_id, hearing_id, participant_id, recipient_name, phone, text, kind, params, idempotency_key, status, \
+         attempts, last_error, provider_id, next_attempt_at, created_at, updated_at, sent_at, delivered_at"
     };
 }
 macro_rules! user_columns {
@@ -126,7 +133,7 @@ macro_rules! participant_columns {
 }
 
 macro_rules! sql_store {
-    ($store:ident, $db:ty, $backend:expr) => {
+    ($store:ident, $db:ty, $backend:expr, $skip_locked:literal) => {
         type DbRow = <$db as sqlx::Database>::Row;
         type Tx<'a> = sqlx::Transaction<'a, $db>;
 
@@ -170,6 +177,7 @@ macro_rules! sql_store {
                     .map_err(corrupt("meeting number"))?,
                 scheduled_at: row.try_get("scheduled_at")?,
                 state: parse_state(row.try_get("state")?)?,
+                notices_sent_at: row.try_get("notices_sent_at")?,
                 created_at: row.try_get("created_at")?,
                 updated_at: row.try_get("updated_at")?,
             })
@@ -193,6 +201,66 @@ macro_rules! sql_store {
                     .map_err(corrupt("id number"))?,
                 created_at: row.try_get("created_at")?,
             })
+        }
+
+        fn sms_from(row: &DbRow) -> Result<OutboxMessage> {
+            let kind: String = row.try_get("kind")?;
+            let status: String = row.try_get("status")?;
+            let params: String = row.try_get("params")?;
+            Ok(OutboxMessage {
+                id: row.try_get("id")?,
+                court_id: CourtId(row.try_get("court_id")?),
+                hearing_id: row.try_get::<Option<Uuid>, _>("hearing_id")?.map(HearingId),
+                participant_id: row.try_get::<Option<Uuid>, _>("participant_id")?.map(ParticipantId),
+                recipient_name: row.try_get("recipient_name")?,
+                phone: row.try_get("phone")?,
+                text: row.try_get("text")?,
+                kind: NoticeKind::parse(&kind).ok_or_else(|| StoreError::Corrupt { what: "sms kind", detail: kind.clone() })?,
+                params: serde_json::from_str(&params).map_err(corrupt("sms params"))?,
+                idempotency_key: row.try_get("idempotency_key")?,
+                status: SmsStatus::parse(&status).ok_or_else(|| StoreError::Corrupt { what: "sms status", detail: status.clone() })?,
+                attempts: row.try_get("attempts")?,
+                last_error: row.try_get("last_error")?,
+                provider_id: row.try_get("provider_id")?,
+                next_attempt_at: row.try_get("next_attempt_at")?,
+                created_at: row.try_get("created_at")?,
+                updated_at: row.try_get("updated_at")?,
+                sent_at: row.try_get("sent_at")?,
+                delivered_at: row.try_get("delivered_at")?,
+            })
+        }
+
+        /// Queues one message unless its key is queued already; true when queued.
+        async fn insert_sms(tx: &mut Tx<'_>, m: &OutboxMessage) -> Result<bool> {
+            let params = serde_json::to_string(&m.params).map_err(corrupt("sms params"))?;
+            let inserted = sqlx::query(concat!(
+                "INSERT INTO sms_outbox (", sms_columns!(), ") VALUES ",
+                "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) ",
+                "ON CONFLICT (idempotency_key) DO NOTHING"
+            ))
+            .bind(m.id)
+            .bind(m.court_id.0)
+            .bind(m.hearing_id.map(|id| id.0))
+            .bind(m.participant_id.map(|id| id.0))
+            .bind(&m.recipient_name)
+            .bind(&m.phone)
+            .bind(&m.text)
+            .bind(m.kind.as_str())
+            .bind(params)
+            .bind(&m.idempotency_key)
+            .bind(m.status.as_str())
+            .bind(m.attempts)
+            .bind(&m.last_error)
+            .bind(&m.provider_id)
+            .bind(m.next_attempt_at)
+            .bind(m.created_at)
+            .bind(m.updated_at)
+            .bind(m.sent_at)
+            .bind(m.delivered_at)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+            Ok(inserted == 1)
         }
 
         fn audit_from(row: &DbRow) -> Result<AuditEvent> {
@@ -471,13 +539,14 @@ macro_rules! sql_store {
                 audit: NewAuditEvent,
             ) -> Result<()> {
                 let mut tx = self.writer.begin().await?;
-                sqlx::query(concat!("INSERT INTO hearings (", hearing_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
+                sqlx::query(concat!("INSERT INTO hearings (", hearing_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"))
                 .bind(hearing.id.0)
                 .bind(hearing.court_id.0)
                 .bind(hearing.case_id.0)
                 .bind(hearing.meeting_number.to_string())
                 .bind(hearing.scheduled_at)
                 .bind(hearing.state.as_str())
+                .bind(hearing.notices_sent_at)
                 .bind(hearing.created_at)
                 .bind(hearing.updated_at)
                 .execute(&mut *tx)
@@ -549,6 +618,7 @@ macro_rules! sql_store {
                 id: HearingId,
                 from: HearingState,
                 to: HearingState,
+                notices: &[OutboxMessage],
                 audit: NewAuditEvent,
             ) -> Result<Hearing> {
                 let mut tx = self.writer.begin().await?;
@@ -562,6 +632,9 @@ macro_rules! sql_store {
                 .await?
                 .ok_or(StoreError::Conflict(crate::Conflict::StateChanged))?;
                 let hearing = hearing_from(&row)?;
+                for notice in notices {
+                    insert_sms(&mut tx, notice).await?;
+                }
                 append_audit_in(&mut tx, audit).await?;
                 tx.commit().await?;
                 Ok(hearing)
@@ -571,21 +644,43 @@ macro_rules! sql_store {
                 &self,
                 id: HearingId,
                 scheduled_at: DateTime<Utc>,
+                notices: &[OutboxMessage],
                 audit: NewAuditEvent,
             ) -> Result<Hearing> {
                 let mut tx = self.writer.begin().await?;
-                let row = sqlx::query(concat!("UPDATE hearings SET scheduled_at = $1, updated_at = $2 WHERE id = $3 \
-                     AND state IN ('scheduled', 'open') RETURNING ", hearing_columns!()))
+                let now = court::to_storage_precision(Utc::now());
+                // Notices of the new time count as the hearing's notices from now on.
+                let row = sqlx::query(concat!(
+                    "UPDATE hearings SET scheduled_at = $1, updated_at = $2, ",
+                    "notices_sent_at = CASE WHEN $4 THEN $2 ELSE notices_sent_at END ",
+                    "WHERE id = $3 AND state IN ('scheduled', 'open') RETURNING ", hearing_columns!()
+                ))
                 .bind(scheduled_at)
-                .bind(court::to_storage_precision(Utc::now()))
+                .bind(now)
                 .bind(id.0)
+                .bind(!notices.is_empty())
                 .fetch_optional(&mut *tx)
                 .await?
                 .ok_or(StoreError::Conflict(crate::Conflict::StateChanged))?;
                 let hearing = hearing_from(&row)?;
+                for notice in notices {
+                    insert_sms(&mut tx, notice).await?;
+                }
                 append_audit_in(&mut tx, audit).await?;
                 tx.commit().await?;
                 Ok(hearing)
+            }
+
+            async fn hearings_starting_between(&self, after: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<Hearing>> {
+                let rows = sqlx::query(concat!(
+                    "SELECT ", hearing_columns!(), " FROM hearings WHERE notices_sent_at IS NOT NULL ",
+                    "AND state IN ('scheduled', 'open') AND scheduled_at > $1 AND scheduled_at <= $2"
+                ))
+                .bind(after)
+                .bind(until)
+                .fetch_all(&self.reader)
+                .await?;
+                rows.iter().map(hearing_from).collect()
             }
 
             async fn add_participant(&self, participant: &Participant, audit: NewAuditEvent) -> Result<()> {
@@ -664,6 +759,162 @@ macro_rules! sql_store {
                     .collect()
             }
 
+            async fn enqueue_sms(
+                &self,
+                messages: &[OutboxMessage],
+                notices_sent: Option<(HearingId, DateTime<Utc>)>,
+                audit: NewAuditEvent,
+            ) -> Result<usize> {
+                let mut tx = self.writer.begin().await?;
+                let mut queued = 0;
+                for message in messages {
+                    if insert_sms(&mut tx, message).await? {
+                        queued += 1;
+                    }
+                }
+                if let Some((hearing_id, at)) = notices_sent {
+                    sqlx::query("UPDATE hearings SET notices_sent_at = COALESCE(notices_sent_at, $1) WHERE id = $2")
+                        .bind(at)
+                        .bind(hearing_id.0)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                // Nothing new queued (a second click): nothing happened worth a record.
+                if queued > 0 {
+                    append_audit_in(&mut tx, audit).await?;
+                }
+                tx.commit().await?;
+                Ok(queued)
+            }
+
+            async fn claim_due_sms(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<OutboxMessage>> {
+                let rows = sqlx::query(concat!(
+                    "UPDATE sms_outbox SET status = 'sending', attempts = attempts + 1, updated_at = $1 ",
+                    "WHERE id IN (SELECT id FROM sms_outbox WHERE status IN ('queued', 'failed') ",
+                    "AND next_attempt_at IS NOT NULL AND next_attempt_at <= $1 ",
+                    "ORDER BY next_attempt_at LIMIT $2", $skip_locked, ") RETURNING ", sms_columns!()
+                ))
+                .bind(now)
+                .bind(limit)
+                .fetch_all(&self.writer)
+                .await?;
+                rows.iter().map(sms_from).collect()
+            }
+
+            async fn sms_with_status(&self, status: SmsStatus) -> Result<Vec<OutboxMessage>> {
+                let rows = sqlx::query(concat!("SELECT ", sms_columns!(), " FROM sms_outbox WHERE status = $1 ORDER BY created_at"))
+                    .bind(status.as_str())
+                    .fetch_all(&self.reader)
+                    .await?;
+                rows.iter().map(sms_from).collect()
+            }
+
+            async fn sms_sent(&self, id: Uuid, provider_id: Option<&str>, audit: NewAuditEvent) -> Result<()> {
+                let mut tx = self.writer.begin().await?;
+                let now = court::to_storage_precision(Utc::now());
+                sqlx::query(
+                    "UPDATE sms_outbox SET status = 'sent', provider_id = $1, sent_at = $2, updated_at = $2, \
+                     last_error = NULL, next_attempt_at = NULL WHERE id = $3",
+                )
+                .bind(provider_id)
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                append_audit_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn sms_failed(
+                &self,
+                id: Uuid,
+                error: &str,
+                retry_at: Option<DateTime<Utc>>,
+                audit: NewAuditEvent,
+            ) -> Result<()> {
+                let mut tx = self.writer.begin().await?;
+                sqlx::query(
+                    "UPDATE sms_outbox SET status = 'failed', last_error = $1, next_attempt_at = $2, updated_at = $3 \
+                     WHERE id = $4",
+                )
+                .bind(error)
+                .bind(retry_at)
+                .bind(court::to_storage_precision(Utc::now()))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                append_audit_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn sms_by_provider_id(&self, provider_id: &str) -> Result<Option<OutboxMessage>> {
+                let row = sqlx::query(concat!("SELECT ", sms_columns!(), " FROM sms_outbox WHERE provider_id = $1"))
+                    .bind(provider_id)
+                    .fetch_optional(&self.reader)
+                    .await?;
+                row.as_ref().map(sms_from).transpose()
+            }
+
+            async fn sms_receipt(&self, id: Uuid, delivered: bool, detail: &str, audit: NewAuditEvent) -> Result<()> {
+                let mut tx = self.writer.begin().await?;
+                let now = court::to_storage_precision(Utc::now());
+                if delivered {
+                    sqlx::query("UPDATE sms_outbox SET status = 'delivered', delivered_at = $1, updated_at = $1 WHERE id = $2")
+                        .bind(now)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                } else {
+                    sqlx::query(
+                        "UPDATE sms_outbox SET status = 'failed', last_error = $1, next_attempt_at = NULL, updated_at = $2 \
+                         WHERE id = $3",
+                    )
+                    .bind(detail)
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                append_audit_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn outbox(
+                &self,
+                court_id: CourtId,
+                hearing_id: Option<HearingId>,
+                status: Option<SmsStatus>,
+                limit: i64,
+            ) -> Result<Vec<OutboxMessage>> {
+                let rows = sqlx::query(concat!(
+                    "SELECT ", sms_columns!(), " FROM sms_outbox WHERE court_id = $1 ",
+                    "AND ($2 IS NULL OR hearing_id = $2) AND ($3 IS NULL OR status = $3) ",
+                    "ORDER BY created_at DESC, id DESC LIMIT $4"
+                ))
+                .bind(court_id.0)
+                .bind(hearing_id.map(|id| id.0))
+                .bind(status.map(|s| s.as_str()))
+                .bind(limit)
+                .fetch_all(&self.reader)
+                .await?;
+                rows.iter().map(sms_from).collect()
+            }
+
+            async fn hearing_sms(&self, hearing_id: HearingId, kind: NoticeKind) -> Result<Vec<OutboxMessage>> {
+                let rows = sqlx::query(concat!(
+                    "SELECT ", sms_columns!(), " FROM sms_outbox WHERE hearing_id = $1 AND kind = $2 ",
+                    "ORDER BY created_at DESC, id DESC"
+                ))
+                .bind(hearing_id.0)
+                .bind(kind.as_str())
+                .fetch_all(&self.reader)
+                .await?;
+                rows.iter().map(sms_from).collect()
+            }
+
             async fn append_audit(&self, event: NewAuditEvent) -> Result<AuditEvent> {
                 let mut tx = self.writer.begin().await?;
                 let sealed = append_audit_in(&mut tx, event).await?;
@@ -696,10 +947,16 @@ macro_rules! sql_store {
 
 mod sqlite_impl {
     use super::*;
-    sql_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+    sql_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite, "");
 }
 
 mod postgres_impl {
     use super::*;
-    sql_store!(PostgresStore, sqlx::Postgres, Backend::Postgres);
+    // Several nodes may send from one outbox: each claims rows the others do not hold.
+    sql_store!(
+        PostgresStore,
+        sqlx::Postgres,
+        Backend::Postgres,
+        " FOR UPDATE SKIP LOCKED"
+    );
 }

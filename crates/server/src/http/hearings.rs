@@ -5,9 +5,11 @@ use super::Staff;
 use super::error::{ApiError, ApiJson, ApiPath, ApiResult};
 use super::participants::{NewParticipant, ParticipantView};
 use crate::app::AppState;
+use crate::notices::HearingNotices;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use court::NoticeKind;
 use court::{
     Action, Bench, Case, CaseId, Hearing, HearingId, HearingState, Invalid, MeetingNumber,
     NewAuditEvent, ParticipantRole, StaffRole, Transition, UserId,
@@ -87,8 +89,38 @@ pub struct HearingDetail {
     pub allowed_transitions: Vec<Transition>,
     pub bench: Vec<BenchMember>,
     pub participants: Vec<ParticipantView>,
+    /// When the court first sent the notices (开庭通知), if it has.
+    pub notices_sent_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// The court and case of a hearing, loaded once to write its notices.
+pub struct NoticeContext<'a> {
+    state: &'a AppState,
+    hearing: &'a Hearing,
+    court: court::Court,
+    case: Case,
+}
+
+impl<'a> NoticeContext<'a> {
+    pub async fn load(state: &'a AppState, hearing: &'a Hearing) -> ApiResult<Self> {
+        Ok(Self {
+            state,
+            hearing,
+            court: state.store.court(hearing.court_id).await?,
+            case: state.store.case(hearing.case_id).await?,
+        })
+    }
+
+    pub fn notices(&self) -> HearingNotices<'_> {
+        HearingNotices {
+            config: &self.state.config,
+            court: &self.court,
+            case: &self.case,
+            hearing: self.hearing,
+        }
+    }
 }
 
 fn local_time(at: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
@@ -113,6 +145,7 @@ pub async fn detail(state: &AppState, hearing: Hearing) -> ApiResult<HearingDeta
     let case = store.case(hearing.case_id).await?;
     let bench = store.bench(hearing.id).await?;
     let participants = store.participants(hearing.id).await?;
+    let notices = super::invitations::latest_schedule_notices(state, hearing.id).await?;
     Ok(HearingDetail {
         id: hearing.id,
         court_id: hearing.court_id,
@@ -132,8 +165,12 @@ pub async fn detail(state: &AppState, hearing: Hearing) -> ApiResult<HearingDeta
             .collect(),
         participants: participants
             .into_iter()
-            .map(ParticipantView::from)
+            .map(|p| {
+                let notice = notices.get(&p.id).cloned();
+                ParticipantView::from(p).with_invitation(notice)
+            })
             .collect(),
+        notices_sent_at: hearing.notices_sent_at,
         created_at: hearing.created_at,
         updated_at: hearing.updated_at,
     })
@@ -206,6 +243,7 @@ async fn create_hearing(
         meeting_number: MeetingNumber::generate(&mut rand::rng()),
         scheduled_at,
         state: HearingState::Scheduled,
+        notices_sent_at: None,
         created_at: now,
         updated_at: now,
     };
@@ -325,14 +363,35 @@ async fn reschedule(
         court_zone(&state, &staff).await?,
         Utc::now(),
     )?;
+    // Those already told the old time are told the new one, in the same transaction.
+    let notices = match hearing.notices_sent_at {
+        Some(_) => {
+            let moved = Hearing {
+                scheduled_at,
+                ..hearing.clone()
+            };
+            let context = NoticeContext::load(&state, &moved).await?;
+            let participants = state.store.participants(hearing.id).await?;
+            context
+                .notices()
+                .for_everyone(NoticeKind::Reschedule, &participants, Utc::now())
+        }
+        None => Vec::new(),
+    };
     let audit = NewAuditEvent::new(
         staff.actor(),
         "hearing.reschedule",
-        json!({"from": hearing.scheduled_at, "to": scheduled_at}),
+        json!({"from": hearing.scheduled_at, "to": scheduled_at, "notices": notices.len()}),
     )
     .court(hearing.court_id)
     .hearing(hearing.id);
-    let hearing = state.store.reschedule(id, scheduled_at, audit).await?;
+    let hearing = state
+        .store
+        .reschedule(id, scheduled_at, &notices, audit)
+        .await?;
+    if !notices.is_empty() {
+        state.outbox_wakeup.notify_one();
+    }
     Ok(ApiJson(detail(&state, hearing).await?))
 }
 
@@ -367,16 +426,27 @@ async fn change_state(
     let hearing = visible_hearing(&state, &staff, id).await?;
     staff.require(Action::ChangeState(transition))?;
     let next = hearing.state.apply(transition)?;
+    // Participants who were invited hear of a cancellation, in the same transaction.
+    let notices = if next == HearingState::Cancelled {
+        let context = NoticeContext::load(&state, &hearing).await?;
+        let participants = state.store.participants(hearing.id).await?;
+        context.notices().cancellations(&participants, Utc::now())
+    } else {
+        Vec::new()
+    };
     let audit = NewAuditEvent::new(
         staff.actor(),
         "hearing.state",
-        json!({"transition": transition, "from": hearing.state, "to": next}),
+        json!({"transition": transition, "from": hearing.state, "to": next, "notices": notices.len()}),
     )
     .court(hearing.court_id)
     .hearing(hearing.id);
     let hearing = state
         .store
-        .change_state(id, hearing.state, next, audit)
+        .change_state(id, hearing.state, next, &notices, audit)
         .await?;
+    if !notices.is_empty() {
+        state.outbox_wakeup.notify_one();
+    }
     Ok(ApiJson(detail(&state, hearing).await?))
 }

@@ -5,6 +5,7 @@ mod auth;
 mod cases;
 pub mod error;
 mod hearings;
+mod invitations;
 mod ops;
 mod participants;
 mod web;
@@ -32,6 +33,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "cases", description = "案件"),
         (name = "hearings", description = "庭审"),
         (name = "participants", description = "参与人"),
+        (name = "invitations", description = "开庭通知 (SMS)"),
         (name = "ops", description = "Health and metrics"),
     )
 )]
@@ -44,6 +46,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(cases::router())
         .merge(hearings::router())
         .merge(participants::router())
+        .merge(invitations::router())
         .merge(ops::router())
 }
 

@@ -71,7 +71,16 @@ pub struct ParticipantView {
     /// 138****1234, for lists on screens others may see.
     pub phone_masked: Option<String>,
     pub id_number: Option<String>,
+    /// The latest notice that told them the hearing's time, and how it fared.
+    pub invitation: Option<super::invitations::NoticeStatus>,
     pub created_at: DateTime<Utc>,
+}
+
+impl ParticipantView {
+    pub fn with_invitation(mut self, notice: Option<court::OutboxMessage>) -> Self {
+        self.invitation = notice.map(super::invitations::NoticeStatus::from);
+        self
+    }
 }
 
 impl From<Participant> for ParticipantView {
@@ -84,6 +93,7 @@ impl From<Participant> for ParticipantView {
             phone_masked: p.phone.as_ref().map(PhoneNumber::masked),
             phone: p.phone.map(String::from),
             id_number: p.id_number.map(String::from),
+            invitation: None,
             created_at: p.created_at,
         }
     }
@@ -101,7 +111,11 @@ fn audit_details(p: &Participant) -> serde_json::Value {
 }
 
 /// The hearing, if this staff member may change its participants now.
-async fn editable_hearing(state: &AppState, staff: &Staff, id: HearingId) -> ApiResult<Hearing> {
+pub async fn editable_hearing(
+    state: &AppState,
+    staff: &Staff,
+    id: HearingId,
+) -> ApiResult<Hearing> {
     let hearing = visible_hearing(state, staff, id).await?;
     staff.require(Action::ManageParticipants)?;
     if !hearing.state.accepts_participant_changes() {
@@ -122,7 +136,7 @@ async fn editable_hearing(state: &AppState, staff: &Staff, id: HearingId) -> Api
 }
 
 /// The participant `pid` of hearing `id`.
-async fn participant_of(
+pub async fn participant_of(
     state: &AppState,
     id: HearingId,
     pid: ParticipantId,

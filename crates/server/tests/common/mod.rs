@@ -139,6 +139,8 @@ impl TestApp {
             .await
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("address"));
+        // Links in notices must carry the real address, as `serve` does for port 0.
+        config.public_url = Some(base.clone());
         let (shutdown, stopped) = oneshot::channel::<()>();
         let state = AppState::new(store.clone(), config.clone());
         let server = tokio::spawn(app::launch(state, listener, async {
