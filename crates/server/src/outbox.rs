@@ -79,9 +79,17 @@ impl Drop for AbortOnDrop {
 /// Builds the driver, retrying while the provider is unreachable (an SMSC down at
 /// start-up must not keep the court's server down); messages wait in the outbox.
 async fn build_driver(config: &Config, receipts: sms::ReceiptSender) -> Arc<dyn sms::Driver> {
+    // The cloud providers sign messages with the same name the texts carry in 【】,
+    // unless their own table names another registered signature.
+    let mut transport = config.sms.transport.clone();
+    for sign_name in [&mut transport.aliyun.sign_name, &mut transport.tencent.sign_name] {
+        if sign_name.trim().is_empty() {
+            sign_name.clone_from(&config.sms.sign_name);
+        }
+    }
     let mut delay = Duration::from_secs(1);
     loop {
-        match sms::build(&config.sms.transport, receipts.clone()).await {
+        match sms::build(&transport, receipts.clone()).await {
             Ok(driver) => {
                 tracing::info!(driver = driver.name(), "outbox: SMS driver ready");
                 return driver;

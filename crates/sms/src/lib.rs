@@ -4,6 +4,7 @@
 //! retries live in the server; a driver only sends one message and reports receipts.
 
 pub mod aliyun;
+mod cloud_http;
 mod log;
 pub mod smpp;
 pub mod tencent;

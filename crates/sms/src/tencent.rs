@@ -6,6 +6,7 @@
 //! templates are positional (`{1}`, `{2}`…), so each kind's parameter names are listed in
 //! order in `template_params`.
 
+use crate::cloud_http::{endpoint_url, error_chain, kind_names, read_limited, snippet};
 use crate::{Accepted, BuildError, Driver, Kind, Message, SendError};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -17,8 +18,6 @@ const SERVICE: &str = "sms";
 const ACTION: &str = "SendSms";
 const VERSION: &str = "2021-01-11";
 const CONTENT_TYPE: &str = "application/json; charset=utf-8";
-/// SendSms answers in a few hundred bytes per number; anything much larger is not its answer.
-const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
 /// Settings of the `tencent` driver (`[sms.tencent]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -370,71 +369,6 @@ fn is_temporary(code: &str) -> bool {
     code.starts_with("LimitExceeded")
         || code.starts_with("RequestLimitExceeded")
         || code.starts_with("InternalError")
-}
-
-/// Parses the configured endpoint into the request URL (path `/`) and the signed host.
-fn endpoint_url(endpoint: &str) -> Result<(reqwest::Url, String), String> {
-    let mut url = reqwest::Url::parse(endpoint.trim())
-        .map_err(|e| format!("`{endpoint}` is not a URL: {e}"))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("`{endpoint}` is not an http(s) URL"));
-    }
-    if !matches!(url.path(), "" | "/") || url.query().is_some() {
-        return Err(format!(
-            "`{endpoint}` must have no path or query (the API lives at `/`)"
-        ));
-    }
-    let host = match (url.host_str(), url.port()) {
-        (Some(host), Some(port)) => format!("{host}:{port}"),
-        (Some(host), None) => host.to_owned(),
-        (None, _) => return Err(format!("`{endpoint}` has no host")),
-    };
-    url.set_path("/");
-    url.set_fragment(None);
-    Ok((url, host))
-}
-
-fn kind_names() -> String {
-    Kind::ALL
-        .iter()
-        .map(|kind| kind.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Reads an answer, refusing to hold more than [`MAX_ANSWER_BYTES`].
-async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, reqwest::Error> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        let room = MAX_ANSWER_BYTES.saturating_sub(body.len());
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if body.len() >= MAX_ANSWER_BYTES {
-            break;
-        }
-    }
-    Ok(body)
-}
-
-/// The start of a body, for error messages.
-fn snippet(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let mut shown: String = text.chars().take(200).collect();
-    if text.chars().count() > 200 {
-        shown.push('…');
-    }
-    shown
-}
-
-/// An error with its causes, since reqwest's own message hides the reason (refused, DNS…).
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// Tencent Cloud's signature v3 (TC3-HMAC-SHA256), as pure functions of the request and
