@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod hearing;
 pub mod ids;
+pub mod join;
 pub mod notice;
 pub mod permission;
 pub mod person;

@@ -135,6 +135,10 @@ pub struct Participant {
     /// Where the invitation SMS goes; a participant without one cannot be invited.
     pub phone: Option<PhoneNumber>,
     pub id_number: Option<IdNumber>,
+    /// When they confirmed the court rules (法庭纪律) before first entering.
+    pub rules_confirmed_at: Option<DateTime<Utc>>,
+    /// When the court admitted them from the waiting room (签到).
+    pub checked_in_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
 

@@ -23,6 +23,12 @@ pub struct AppState {
     pub login_throttle: Arc<Throttle>,
     /// Wakes the outbox worker when messages are queued.
     pub outbox_wakeup: Arc<tokio::sync::Notify>,
+    /// Each hearing's live channel.
+    pub live: Arc<crate::live::LiveHub>,
+    /// Join requests per address and per phone (code sends).
+    pub join_requests: Arc<Throttle>,
+    /// Failed joins (unknown number or phone, wrong code) per address, phone and hearing.
+    pub join_failures: Arc<Throttle>,
 }
 
 impl AppState {
@@ -37,6 +43,9 @@ impl AppState {
             metrics: Arc::new(Metrics::new()),
             login_throttle: Arc::new(login_throttle),
             outbox_wakeup: Arc::new(tokio::sync::Notify::new()),
+            live: Arc::new(crate::live::LiveHub::default()),
+            join_requests: Arc::new(Throttle::new(10, Duration::from_secs(10 * 60))),
+            join_failures: Arc::new(Throttle::new(5, Duration::from_secs(15 * 60))),
         }
     }
 }

@@ -176,6 +176,8 @@ async fn create_hearing(
                 role: *role,
                 phone: Some(PhoneNumber::parse(phone).map_err(|e| anyhow::anyhow!(e.en))?),
                 id_number: None,
+                rules_confirmed_at: None,
+                checked_in_at: None,
                 created_at: now,
             })
         })

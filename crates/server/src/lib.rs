@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod http;
+pub mod live;
 pub mod metrics;
 pub mod notices;
 pub mod outbox;

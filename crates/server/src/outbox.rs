@@ -82,7 +82,10 @@ async fn build_driver(config: &Config, receipts: sms::ReceiptSender) -> Arc<dyn 
     // The cloud providers sign messages with the same name the texts carry in 【】,
     // unless their own table names another registered signature.
     let mut transport = config.sms.transport.clone();
-    for sign_name in [&mut transport.aliyun.sign_name, &mut transport.tencent.sign_name] {
+    for sign_name in [
+        &mut transport.aliyun.sign_name,
+        &mut transport.tencent.sign_name,
+    ] {
         if sign_name.trim().is_empty() {
             sign_name.clone_from(&config.sms.sign_name);
         }

@@ -10,6 +10,7 @@ pub use sql::{PostgresStore, SqliteStore};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use court::join::IssuedCode;
 use court::{
     AuditEvent, Bench, Case, CaseId, ChainBreak, ChainVerifier, Court, CourtId, Hearing, HearingId,
     HearingState, MeetingNumber, NewAuditEvent, NoticeKind, OutboxMessage, Participant,
@@ -34,6 +35,15 @@ pub enum Backend {
 pub struct BenchSeat {
     pub user: User,
     pub role: ParticipantRole,
+}
+
+/// A step of a participant's way into the hearing, recorded once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParticipantMark {
+    /// Confirmed the court rules (法庭纪律).
+    RulesConfirmed,
+    /// Admitted from the waiting room (签到).
+    CheckedIn,
 }
 
 /// Everything cloudcourt keeps, behind one interface for both databases.
@@ -130,6 +140,52 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<()>;
     async fn remove_participant(&self, id: ParticipantId, audit: NewAuditEvent) -> Result<()>;
     async fn participant(&self, id: ParticipantId) -> Result<Participant>;
+    /// The participant of a hearing registered with this phone.
+    async fn participant_by_phone(
+        &self,
+        hearing_id: HearingId,
+        phone: &str,
+    ) -> Result<Option<Participant>>;
+    /// Records a one-time code and queues the SMS that carries it.
+    async fn issue_join_code(
+        &self,
+        code: &IssuedCode,
+        participant: &Participant,
+        sms: &OutboxMessage,
+        audit: NewAuditEvent,
+    ) -> Result<()>;
+    /// A participant's latest code, with when it was issued.
+    async fn latest_join_code(
+        &self,
+        participant_id: ParticipantId,
+    ) -> Result<Option<(IssuedCode, DateTime<Utc>)>>;
+    /// Counts a wrong try of a code.
+    async fn join_code_failed(&self, code_id: Uuid) -> Result<()>;
+    /// Uses a code up and opens a participant session; false when the code was used
+    /// meanwhile (by a racing request).
+    async fn redeem_join_code(
+        &self,
+        code_id: Uuid,
+        participant: &Participant,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+        audit: NewAuditEvent,
+    ) -> Result<bool>;
+    /// The participant of a live session.
+    async fn session_participant(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Participant>>;
+    async fn end_participant_session(&self, token_hash: &str) -> Result<()>;
+    /// Records the participant's confirmation of the rules, or their check-in (the
+    /// first time only; later calls keep the first time).
+    async fn mark_participant(
+        &self,
+        id: ParticipantId,
+        mark: ParticipantMark,
+        audit: NewAuditEvent,
+    ) -> Result<Participant>;
     async fn participants(&self, hearing_id: HearingId) -> Result<Vec<Participant>>;
     /// How many participants each hearing of a court has.
     async fn participant_counts(&self, court_id: CourtId) -> Result<HashMap<HearingId, i64>>;

@@ -2,9 +2,10 @@
 //! Both accept `$1…$n` placeholders and `RETURNING`; the types that differ (UUID, time,
 //! boolean) are mapped by sqlx per backend, and the schemas live in `migrations/`.
 
-use crate::{Backend, BenchSeat, Result, Store, StoreError};
+use crate::{Backend, BenchSeat, ParticipantMark, Result, Store, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use court::join::IssuedCode;
 use court::{
     AuditEvent, Bench, Case, CaseId, CaseNumber, Cause, Court, CourtId, CourtName, Hearing,
     HearingId, HearingState, IdNumber, MeetingNumber, NewAuditEvent, NoticeKind, OutboxMessage,
@@ -128,7 +129,7 @@ macro_rules! user_columns {
 }
 macro_rules! participant_columns {
     () => {
-        "id, hearing_id, name, role, phone, id_number, created_at"
+        "id, hearing_id, name, role, phone, id_number, rules_confirmed_at, checked_in_at, created_at"
     };
 }
 
@@ -199,6 +200,8 @@ macro_rules! sql_store {
                     .map(|n| IdNumber::parse(&n))
                     .transpose()
                     .map_err(corrupt("id number"))?,
+                rules_confirmed_at: row.try_get("rules_confirmed_at")?,
+                checked_in_at: row.try_get("checked_in_at")?,
                 created_at: row.try_get("created_at")?,
             })
         }
@@ -310,8 +313,8 @@ macro_rules! sql_store {
 
         async fn insert_participant(tx: &mut Tx<'_>, p: &Participant) -> Result<()> {
             sqlx::query(
-                "INSERT INTO participants (id, hearing_id, name, role, phone, id_number, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "INSERT INTO participants (id, hearing_id, name, role, phone, id_number, rules_confirmed_at, \
+                 checked_in_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(p.id.0)
             .bind(p.hearing_id.0)
@@ -319,6 +322,8 @@ macro_rules! sql_store {
             .bind(p.role.as_str())
             .bind(p.phone.as_ref().map(|x| x.as_str()))
             .bind(p.id_number.as_ref().map(|x| x.as_str()))
+            .bind(p.rules_confirmed_at)
+            .bind(p.checked_in_at)
             .bind(p.created_at)
             .execute(&mut **tx)
             .await?;
@@ -724,9 +729,168 @@ macro_rules! sql_store {
                 if changed == 0 {
                     return Err(StoreError::NotFound("participant"));
                 }
+                // A removed participant's sessions and codes die with them.
+                for table in ["DELETE FROM participant_sessions WHERE participant_id = $1", "DELETE FROM join_codes WHERE participant_id = $1"] {
+                    sqlx::query(table).bind(id.0).execute(&mut *tx).await?;
+                }
                 append_audit_in(&mut tx, audit).await?;
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn participant_by_phone(&self, hearing_id: HearingId, phone: &str) -> Result<Option<Participant>> {
+                let row = sqlx::query(concat!(
+                    "SELECT ", participant_columns!(), " FROM participants WHERE hearing_id = $1 AND phone = $2"
+                ))
+                .bind(hearing_id.0)
+                .bind(phone)
+                .fetch_optional(&self.reader)
+                .await?;
+                row.as_ref().map(participant_from).transpose()
+            }
+
+            async fn issue_join_code(
+                &self,
+                code: &IssuedCode,
+                participant: &Participant,
+                sms: &OutboxMessage,
+                audit: NewAuditEvent,
+            ) -> Result<()> {
+                let mut tx = self.writer.begin().await?;
+                sqlx::query(
+                    "INSERT INTO join_codes (id, hearing_id, participant_id, code_hash, created_at, expires_at, attempts) \
+                     VALUES ($1, $2, $3, $4, $5, $6, 0)",
+                )
+                .bind(code.id)
+                .bind(participant.hearing_id.0)
+                .bind(participant.id.0)
+                .bind(&code.code_hash)
+                .bind(sms.created_at)
+                .bind(code.expires_at)
+                .execute(&mut *tx)
+                .await?;
+                insert_sms(&mut tx, sms).await?;
+                append_audit_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn latest_join_code(&self, participant_id: ParticipantId) -> Result<Option<(IssuedCode, DateTime<Utc>)>> {
+                let row = sqlx::query(
+                    "SELECT id, code_hash, created_at, expires_at, attempts, used_at FROM join_codes \
+                     WHERE participant_id = $1 ORDER BY created_at DESC LIMIT 1",
+                )
+                .bind(participant_id.0)
+                .fetch_optional(&self.writer)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                let used_at: Option<DateTime<Utc>> = row.try_get("used_at")?;
+                let code = IssuedCode {
+                    id: row.try_get("id")?,
+                    code_hash: row.try_get("code_hash")?,
+                    expires_at: row.try_get("expires_at")?,
+                    attempts: row.try_get("attempts")?,
+                    used: used_at.is_some(),
+                };
+                Ok(Some((code, row.try_get("created_at")?)))
+            }
+
+            async fn join_code_failed(&self, code_id: Uuid) -> Result<()> {
+                sqlx::query("UPDATE join_codes SET attempts = attempts + 1 WHERE id = $1")
+                    .bind(code_id)
+                    .execute(&self.writer)
+                    .await?;
+                Ok(())
+            }
+
+            async fn redeem_join_code(
+                &self,
+                code_id: Uuid,
+                participant: &Participant,
+                token_hash: &str,
+                expires_at: DateTime<Utc>,
+                audit: NewAuditEvent,
+            ) -> Result<bool> {
+                let mut tx = self.writer.begin().await?;
+                let now = court::to_storage_precision(Utc::now());
+                // Only the first of two racing requests marks the code used.
+                let redeemed = sqlx::query("UPDATE join_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
+                    .bind(now)
+                    .bind(code_id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if redeemed != 1 {
+                    return Ok(false);
+                }
+                sqlx::query("DELETE FROM participant_sessions WHERE expires_at < $1")
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO participant_sessions (token_hash, participant_id, hearing_id, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(token_hash)
+                .bind(participant.id.0)
+                .bind(participant.hearing_id.0)
+                .bind(now)
+                .bind(expires_at)
+                .execute(&mut *tx)
+                .await?;
+                append_audit_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn session_participant(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Participant>> {
+                let row = sqlx::query(concat!(
+                    "SELECT ", participant_columns!(), " FROM participants WHERE id = ",
+                    "(SELECT participant_id FROM participant_sessions WHERE token_hash = $1 AND expires_at > $2)"
+                ))
+                .bind(token_hash)
+                .bind(now)
+                .fetch_optional(&self.reader)
+                .await?;
+                row.as_ref().map(participant_from).transpose()
+            }
+
+            async fn end_participant_session(&self, token_hash: &str) -> Result<()> {
+                sqlx::query("DELETE FROM participant_sessions WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .execute(&self.writer)
+                    .await?;
+                Ok(())
+            }
+
+            async fn mark_participant(
+                &self,
+                id: ParticipantId,
+                mark: ParticipantMark,
+                audit: NewAuditEvent,
+            ) -> Result<Participant> {
+                let mut tx = self.writer.begin().await?;
+                let now = court::to_storage_precision(Utc::now());
+                let query = match mark {
+                    ParticipantMark::RulesConfirmed => concat!(
+                        "UPDATE participants SET rules_confirmed_at = COALESCE(rules_confirmed_at, $1) ",
+                        "WHERE id = $2 RETURNING ", participant_columns!()
+                    ),
+                    ParticipantMark::CheckedIn => concat!(
+                        "UPDATE participants SET checked_in_at = COALESCE(checked_in_at, $1) ",
+                        "WHERE id = $2 RETURNING ", participant_columns!()
+                    ),
+                };
+                let row = sqlx::query(query)
+                    .bind(now)
+                    .bind(id.0)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(StoreError::NotFound("participant"))?;
+                let participant = participant_from(&row)?;
+                append_audit_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(participant)
             }
 
             async fn participant(&self, id: ParticipantId) -> Result<Participant> {

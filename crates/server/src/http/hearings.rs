@@ -392,6 +392,7 @@ async fn reschedule(
     if !notices.is_empty() {
         state.outbox_wakeup.notify_one();
     }
+    super::live::publish_state(&state, &hearing).await;
     Ok(ApiJson(detail(&state, hearing).await?))
 }
 
@@ -448,5 +449,6 @@ async fn change_state(
     if !notices.is_empty() {
         state.outbox_wakeup.notify_one();
     }
+    super::live::publish_state(&state, &hearing).await;
     Ok(ApiJson(detail(&state, hearing).await?))
 }

@@ -6,6 +6,8 @@ mod cases;
 pub mod error;
 mod hearings;
 mod invitations;
+mod join;
+mod live;
 mod ops;
 mod participants;
 mod web;
@@ -34,6 +36,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "hearings", description = "庭审"),
         (name = "participants", description = "参与人"),
         (name = "invitations", description = "开庭通知 (SMS)"),
+        (name = "join", description = "进入庭审: meeting number, SMS code, participant session"),
         (name = "ops", description = "Health and metrics"),
     )
 )]
@@ -47,6 +50,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(hearings::router())
         .merge(participants::router())
         .merge(invitations::router())
+        .merge(join::router())
         .merge(ops::router())
 }
 
@@ -66,6 +70,7 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .merge(web::router())
+        .merge(live::router())
         .fallback(web::fallback)
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(

@@ -20,6 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(add_participant))
         .routes(routes!(update_participant, remove_participant))
+        .routes(routes!(check_in))
 }
 
 /// A participant as staff give it: every field is checked before anything is stored.
@@ -55,6 +56,8 @@ impl NewParticipant {
             id_number: present(self.id_number)
                 .map(|n| IdNumber::parse(&n))
                 .transpose()?,
+            rules_confirmed_at: None,
+            checked_in_at: None,
             created_at: court::to_storage_precision(now),
         })
     }
@@ -172,6 +175,7 @@ async fn add_participant(
     .court(hearing.court_id)
     .hearing(hearing.id);
     state.store.add_participant(&participant, audit).await?;
+    super::live::publish_roster(&state, hearing.id).await;
     Ok((StatusCode::CREATED, ApiJson(participant.into())))
 }
 
@@ -190,6 +194,8 @@ async fn update_participant(
     let parsed = body.into_participant(hearing.id, Utc::now())?;
     let after = Participant {
         id: before.id,
+        rules_confirmed_at: before.rules_confirmed_at,
+        checked_in_at: before.checked_in_at,
         created_at: before.created_at,
         ..parsed
     };
@@ -201,6 +207,7 @@ async fn update_participant(
     .court(hearing.court_id)
     .hearing(hearing.id);
     state.store.update_participant(&after, audit).await?;
+    super::live::publish_roster(&state, hearing.id).await;
     Ok(ApiJson(after.into()))
 }
 
@@ -223,5 +230,26 @@ async fn remove_participant(
     .court(hearing.court_id)
     .hearing(hearing.id);
     state.store.remove_participant(pid, audit).await?;
+    super::live::publish_roster(&state, hearing.id).await;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Admit a waiting participant into the hearing (签到); they must have confirmed the
+/// court rules, and the hearing must be open.
+#[utoipa::path(post, path = "/api/v1/hearings/{id}/participants/{pid}/check-in", tag = "participants",
+    params(("id" = String, Path, description = "Hearing id"), ("pid" = String, Path, description = "Participant id")),
+    responses(
+        (status = 200, body = ParticipantView),
+        (status = 409, body = super::error::Problem, description = "Hearing not open, or rules not confirmed"),
+    ))]
+async fn check_in(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath((id, pid)): ApiPath<(HearingId, ParticipantId)>,
+) -> ApiResult<ApiJson<ParticipantView>> {
+    let hearing = visible_hearing(&state, &staff, id).await?;
+    staff.require(Action::ManageParticipants)?;
+    let participant = participant_of(&state, id, pid).await?;
+    let admitted = super::join::check_in(&state, &staff, &hearing, &participant).await?;
+    Ok(ApiJson(admitted.into()))
 }
