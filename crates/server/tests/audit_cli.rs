@@ -5,7 +5,6 @@ mod common;
 
 use common::{Backend, TestApp};
 use serde_json::json;
-use sqlx::Connection;
 
 async fn verify(app: &TestApp) -> (bool, String) {
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_cloudcourt"))
@@ -18,28 +17,6 @@ async fn verify(app: &TestApp) -> (bool, String) {
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr);
     (output.status.success(), format!("{stdout}{stderr}"))
-}
-
-/// Runs SQL on the test database, as an intruder with database access would.
-async fn run_sql(app: &TestApp, sql: &str) -> Result<(), sqlx::Error> {
-    match app.backend() {
-        Backend::Sqlite => {
-            let path = app.data_dir.path().join("cloudcourt.db");
-            let mut conn =
-                sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await?;
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-                .execute(&mut conn)
-                .await?;
-        }
-        Backend::Postgres => {
-            let url = app.config.database_url.clone().unwrap_or_default();
-            let mut conn = sqlx::PgConnection::connect(&url).await?;
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-                .execute(&mut conn)
-                .await?;
-        }
-    }
-    Ok(())
 }
 
 async fn altered_rows_are_named(app: &TestApp) {
@@ -63,18 +40,21 @@ async fn altered_rows_are_named(app: &TestApp) {
     );
 
     // The table itself refuses changes and deletions.
-    let refused = run_sql(
-        app,
-        "UPDATE audit_events SET actor = 'forged' WHERE seq = 3",
-    )
-    .await;
+    let refused = app
+        .execute(
+            "UPDATE audit_events SET actor = 'forged' WHERE seq = 3",
+            None,
+        )
+        .await;
     assert!(
         refused
             .expect_err("append-only")
             .to_string()
             .contains("append-only")
     );
-    let refused = run_sql(app, "DELETE FROM audit_events WHERE seq = 3").await;
+    let refused = app
+        .execute("DELETE FROM audit_events WHERE seq = 3", None)
+        .await;
     assert!(refused.is_err());
 
     // Someone with the database's keys turns the protection off and edits row 3.
@@ -82,10 +62,12 @@ async fn altered_rows_are_named(app: &TestApp) {
         Backend::Sqlite => "DROP TRIGGER audit_events_no_update",
         Backend::Postgres => "ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_change",
     };
-    run_sql(app, disable).await.expect("disable protection");
-    run_sql(
-        app,
+    app.execute(disable, None)
+        .await
+        .expect("disable protection");
+    app.execute(
         "UPDATE audit_events SET actor = 'staff:forged' WHERE seq = 3",
+        None,
     )
     .await
     .expect("tamper");

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Backend, TestApp, get_ok, id, json, problem};
+use common::{TestApp, get_ok, id, json, problem};
 use futures_util::StreamExt;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
@@ -332,41 +332,14 @@ async fn wrong_expired_reused_and_foreign_codes_are_refused(app: &TestApp) {
     )
     .await;
     let code = codes(app, &second).await.remove(0);
-    expire_codes(app).await;
+    app.execute("UPDATE join_codes SET expires_at = created_at", None)
+        .await
+        .expect("expire the codes");
     problem(
         verify(app, &other_party, other_number, "13800001111", &code).await,
         StatusCode::UNAUTHORIZED,
     )
     .await;
-}
-
-/// Makes every code five minutes old.
-async fn expire_codes(app: &TestApp) {
-    use sqlx::Connection;
-    let past = chrono::Utc::now() - chrono::Duration::seconds(1);
-    let sql = "UPDATE join_codes SET expires_at = $1";
-    match app.backend() {
-        Backend::Sqlite => {
-            let path = app.data_dir.path().join("cloudcourt.db");
-            let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-                .await
-                .expect("connect");
-            sqlx::query(sql)
-                .bind(past)
-                .execute(&mut conn)
-                .await
-                .expect("update");
-        }
-        Backend::Postgres => {
-            let url = app.config.database_url.clone().unwrap_or_default();
-            let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
-            sqlx::query(sql)
-                .bind(past)
-                .execute(&mut conn)
-                .await
-                .expect("update");
-        }
-    }
 }
 
 async fn guessing_meeting_numbers_is_locked_out(app: &TestApp) {

@@ -174,6 +174,37 @@ impl TestApp {
         }
     }
 
+    /// Runs `sql` on the test database behind the server's back (as a clock moving on,
+    /// or an intruder with the database's keys, would), with `at` bound as `$1` if given.
+    pub async fn execute(
+        &self,
+        sql: &str,
+        at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<u64, sqlx::Error> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        match &self.config.database_url {
+            None => {
+                let path = self.data_dir.path().join("cloudcourt.db");
+                let mut conn =
+                    sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+                        .await?;
+                let mut query = sqlx::query(sql);
+                if let Some(at) = at {
+                    query = query.bind(at);
+                }
+                Ok(query.execute(&mut conn).await?.rows_affected())
+            }
+            Some(url) => {
+                let mut conn = sqlx::PgConnection::connect(url).await?;
+                let mut query = sqlx::query(sql);
+                if let Some(at) = at {
+                    query = query.bind(at);
+                }
+                Ok(query.execute(&mut conn).await?.rows_affected())
+            }
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         if self.postgres.is_some() {
             Backend::Postgres
