@@ -244,6 +244,11 @@ impl DemoReport {
                     .format("%Y-%m-%d %H:%M"),
                 hearing.meeting_number
             );
+            let _ = writeln!(
+                text,
+                "  参与人 parties:   {base_url}/join/{} (原告 贾1 13800000001; 验证码 codes: console → 短信 / cloudcourt sms outbox)",
+                hearing.meeting_number
+            );
         }
         text
     }
