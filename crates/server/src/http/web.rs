@@ -12,10 +12,29 @@ use rust_embed::RustEmbed;
 struct Assets;
 
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    Router::new().route(
-        "/",
-        axum::routing::get(|| async { Redirect::to("/console/") }),
-    )
+    Router::new()
+        .route(
+            "/",
+            axum::routing::get(|| async { Redirect::to("/console/") }),
+        )
+        // The client page, at the short address the invitation SMS carries (/d/91951413);
+        // the page reads the meeting number from its own path.
+        .route("/d", axum::routing::get(client_page))
+        .route("/d/", axum::routing::get(client_page))
+        .route("/d/{number}", axum::routing::get(client_page))
+        // The participant's client: join, court rules, waiting room, hearing room. A
+        // personal link (/join/91951413) fills in the meeting number.
+        .route("/join", axum::routing::get(join_page))
+        .route("/join/", axum::routing::get(join_page))
+        .route("/join/{number}", axum::routing::get(join_page))
+}
+
+async fn client_page(request_headers: HeaderMap) -> Response {
+    fallback(Uri::from_static("/client/index.html"), request_headers).await
+}
+
+async fn join_page(request_headers: HeaderMap) -> Response {
+    fallback(Uri::from_static("/join/index.html"), request_headers).await
 }
 
 /// Serves an embedded file, or a clear 404 (a problem for API paths).
