@@ -268,6 +268,7 @@ async fn resend_invitation(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OutboxQuery {
     /// Only this hearing's messages.
     pub hearing_id: Option<HearingId>,

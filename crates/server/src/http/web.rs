@@ -29,12 +29,24 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route("/join/{number}", axum::routing::get(join_page))
 }
 
-async fn client_page(request_headers: HeaderMap) -> Response {
-    fallback(Uri::from_static("/client/index.html"), request_headers).await
+async fn client_page(uri: Uri, request_headers: HeaderMap) -> Response {
+    page_or_file("/client/index.html", uri, request_headers).await
 }
 
-async fn join_page(request_headers: HeaderMap) -> Response {
-    fallback(Uri::from_static("/join/index.html"), request_headers).await
+async fn join_page(uri: Uri, request_headers: HeaderMap) -> Response {
+    page_or_file("/join/index.html", uri, request_headers).await
+}
+
+/// The page for `/x`, `/x/` and `/x/{meeting number}`; any other `/x/…` is a file of
+/// the page's folder (its script, say), served as such.
+async fn page_or_file(page: &'static str, uri: Uri, request_headers: HeaderMap) -> Response {
+    let last = uri.path().rsplit('/').next().unwrap_or_default();
+    if last.is_empty() || last.bytes().all(|b| b.is_ascii_digit()) || !uri.path()[1..].contains('/')
+    {
+        fallback(Uri::from_static(page), request_headers).await
+    } else {
+        fallback(uri, request_headers).await
+    }
 }
 
 /// Serves an embedded file, or a clear 404 (a problem for API paths).
