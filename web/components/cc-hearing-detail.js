@@ -1,12 +1,19 @@
-/** <cc-hearing-detail>: one hearing — case, time, 会议号, state, bench, participants (add/edit/delete), transitions and 修改开庭时间. */
+/**
+ * <cc-hearing-detail>: one hearing — case, time, 会议号, state, bench, participants (add/edit/delete, 通知状态, 重发),
+ * transitions, 修改开庭时间 and 开庭通知. While an invitation waits to be sent (or to be retried) it re-reads the hearing.
+ * The live channel shows each participant's presence (在线/离线, 等待入庭, 已签到) with 准许入庭 (check-in).
+ */
 
-import { deleteParticipant, getHearing, transitionHearing } from '../lib/api.js';
-import { h, replaceChildren, uid } from '../lib/dom.js';
+import { checkInParticipant, deleteParticipant, getHearing, resendInvitation, transitionHearing } from '../lib/api.js';
+import { create, h, replaceChildren, uid } from '../lib/dom.js';
 import { setErrorText } from '../lib/forms.js';
 import { bindText } from '../lib/i18n.js';
+import { LiveClient } from '../lib/live.js';
 import { confirmDialog } from './cc-confirm-dialog.js';
+import { CcInvitationPanel, SENDABLE } from './cc-invitation-panel.js';
 import { CcParticipantForm } from './cc-participant-form.js';
 import { CcRescheduleForm } from './cc-reschedule-form.js';
+import { CcSmsStatus } from './cc-sms-status.js';
 
 /** @typedef {import('../lib/types.js').HearingDetail} HearingDetail */
 /** @typedef {import('../lib/types.js').Participant} Participant */
@@ -14,6 +21,7 @@ import { CcRescheduleForm } from './cc-reschedule-form.js';
 /** @typedef {import('../lib/types.js').HearingState} HearingState */
 /** @typedef {import('../lib/types.js').Court} Court */
 /** @typedef {import('../lib/i18n.js').MessageKey} MessageKey */
+/** @typedef {import('../lib/types.js').LiveMember} LiveMember */
 
 /** Transitions that ask before they happen. */
 const CONFIRM = /** @type {Partial<Record<Transition, MessageKey>>} */ ({
@@ -32,6 +40,10 @@ const EDITABLE = new Set(['scheduled', 'open', 'in_session', 'recess']);
 const RESCHEDULABLE = new Set(['scheduled', 'open']);
 /** Transition buttons in a stable order. */
 const ORDER = /** @type {Transition[]} */ (['open', 'start', 'recess', 'resume', 'close', 'archive', 'cancel']);
+/** How often to re-read the hearing while an invitation is queued. */
+const POLL_MS = 2000;
+/** Retries further ahead than this are not waited for (刷新 or the next visit shows them). */
+const POLL_HORIZON_MS = 10 * 60 * 1000;
 
 export class CcHearingDetail extends HTMLElement {
   #hearingId = '';
@@ -54,6 +66,17 @@ export class CcHearingDetail extends HTMLElement {
   #partsError = h('p', { class: 'form-error', attrs: { role: 'alert', hidden: true } });
   #addForm = /** @type {CcParticipantForm} */ (document.createElement('cc-participant-form'));
   #addBox = h('div', { class: 'add-participant' });
+  #invitations = create('cc-invitation-panel', CcInvitationPanel);
+  /** What each part was last drawn from, so a re-read that changed nothing leaves forms and focus alone. */
+  /** @type {Map<string, string>} */
+  #drawn = new Map();
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #pollTimer;
+  /** The live channel: presence and admission of the participants. */
+  /** @type {LiveClient | null} */
+  #live = null;
+  /** @type {Map<string, LiveMember>} */
+  #roster = new Map();
 
   /**
    * Show the hearing `hearingId`, from `initial` when given, else loaded from the server.
@@ -63,9 +86,12 @@ export class CcHearingDetail extends HTMLElement {
    */
   setup(hearingId, court, initial) {
     this.#hearingId = hearingId;
+    this.#startLive(hearingId);
     this.#court = court;
     this.#hearing = null;
+    this.#drawn.clear();
     this.#addForm.setup(hearingId);
+    this.#invitations.setup(hearingId, court.time_zone);
     this.#addBox.append(this.#addForm);
     const actionsTitle = uid('actions-title');
     replaceChildren(
@@ -87,7 +113,7 @@ export class CcHearingDetail extends HTMLElement {
       this.#partsStatus,
       this.#addBox,
     );
-    replaceChildren(this.#side, this.#actions, this.#bench);
+    replaceChildren(this.#side, this.#actions, this.#invitations, this.#bench);
     replaceChildren(
       this,
       h('p', { class: 'back' }, h('a', { class: 'back-link', i18n: 'detail.back', attrs: { href: '#/hearings' } })),
@@ -95,6 +121,12 @@ export class CcHearingDetail extends HTMLElement {
     );
     this.addEventListener('cc-participant-saved', this.#onParticipantSaved);
     this.addEventListener('cc-hearing-updated', this.#onHearingUpdated);
+    this.addEventListener('cc-invitations-sent', () => void this.reload());
+    this.addEventListener('cc-edit-participant', (event) => {
+      const { participantId } = /** @type {CustomEvent<{participantId: string}>} */ (event).detail;
+      const participant = this.#hearing?.participants.find((p) => p.id === participantId);
+      if (participant) this.#edit(participant);
+    });
     if (initial) this.#show(initial);
     else {
       replaceChildren(this.#head, h('p', { class: 'muted', i18n: 'detail.loading' }));
@@ -102,16 +134,30 @@ export class CcHearingDetail extends HTMLElement {
     }
   }
 
-  /** Re-read the hearing from the server. */
-  async reload() {
+  disconnectedCallback() {
+    clearTimeout(this.#pollTimer);
+    this.#live?.close();
+    this.#live = null;
+  }
+
+  /**
+   * Re-read the hearing from the server.
+   * @param {{quiet?: boolean}} [options] `quiet`: a background re-read, whose failure is not shown
+   */
+  async reload(options = {}) {
     const id = this.#hearingId;
     try {
       const hearing = await getHearing(id);
       if (id === this.#hearingId) this.#show(hearing);
     } catch (error) {
       if (id !== this.#hearingId) return;
+      if (options.quiet) {
+        this.#schedulePoll();
+        return;
+      }
       const message = h('p', { class: 'form-error', attrs: { role: 'alert' } });
       setErrorText(message, error);
+      this.#drawn.delete('head');
       replaceChildren(
         this.#head,
         message,
@@ -140,10 +186,48 @@ export class CcHearingDetail extends HTMLElement {
   #show(hearing) {
     this.#hearing = hearing;
     const tz = this.#court?.time_zone ?? '';
-    this.#renderHead(hearing, tz);
-    this.#renderActions(hearing, tz);
-    this.#renderBench(hearing);
-    this.#renderParticipants(hearing);
+    const { participants, bench, allowed_transitions: allowed, updated_at: _updated, notices_sent_at: _sent, ...head } = hearing;
+    this.#draw('head', [head, tz], () => this.#renderHead(hearing, tz));
+    this.#draw('actions', [hearing.state, hearing.scheduled_at, hearing.scheduled_local, allowed, tz], () => this.#renderActions(hearing, tz));
+    this.#draw('bench', bench, () => this.#renderBench(hearing));
+    this.#draw('parts', [hearing.state, participants, tz], () => this.#renderParticipants(hearing));
+    this.#invitations.show(hearing);
+    this.#schedulePoll();
+  }
+
+  /**
+   * Draw a part unless it was last drawn from the same data.
+   * @param {string} part
+   * @param {unknown} data
+   * @param {() => void} render
+   */
+  #draw(part, data, render) {
+    const key = JSON.stringify(data);
+    if (this.#drawn.get(part) === key) return;
+    this.#drawn.set(part, key);
+    render();
+  }
+
+  /** Re-read soon while an invitation is queued, or when a failed one is due to be retried. */
+  #schedulePoll() {
+    clearTimeout(this.#pollTimer);
+    const hearing = this.#hearing;
+    if (!hearing || !this.isConnected) return;
+    const now = Date.now();
+    let wait = Infinity;
+    for (const p of hearing.participants) {
+      const inv = p.invitation;
+      if (!inv) continue;
+      if (inv.status === 'queued' || inv.status === 'sending') wait = Math.min(wait, POLL_MS);
+      if (inv.status === 'failed' && inv.next_attempt_at) {
+        const due = Date.parse(inv.next_attempt_at) - now + 1500;
+        if (Number.isFinite(due)) wait = Math.min(wait, Math.max(POLL_MS, due));
+      }
+    }
+    if (wait > POLL_HORIZON_MS) return;
+    this.#pollTimer = setTimeout(() => {
+      if (this.isConnected) void this.reload({ quiet: true });
+    }, wait);
   }
 
   /**
@@ -282,6 +366,8 @@ export class CcHearingDetail extends HTMLElement {
   /** @param {HearingDetail} hearing */
   #renderParticipants(hearing) {
     const editable = EDITABLE.has(hearing.state);
+    const sendable = SENDABLE.has(hearing.state);
+    const tz = this.#court?.time_zone ?? '';
     this.#addBox.hidden = !editable;
     if (hearing.participants.length === 0) {
       replaceChildren(this.#partsTable, h('p', { class: 'empty', i18n: 'detail.noParticipants' }));
@@ -301,6 +387,8 @@ export class CcHearingDetail extends HTMLElement {
           h('th', { i18n: 'participant.role', attrs: { scope: 'col' } }),
           h('th', { i18n: 'participant.phone', attrs: { scope: 'col' } }),
           h('th', { i18n: 'participant.idNumber', attrs: { scope: 'col' } }),
+          h('th', { i18n: 'invite.status', attrs: { scope: 'col' } }),
+          h('th', { i18n: 'admit.column', attrs: { scope: 'col' } }),
           editable ? h('th', { i18n: 'participant.actions', attrs: { scope: 'col' } }) : null,
         ),
       ),
@@ -312,31 +400,46 @@ export class CcHearingDetail extends HTMLElement {
             'tr',
             { attrs: { 'data-participant-id': p.id } },
             h('td', { class: 'strong', text: p.name, i18nAttrs: { 'data-label': 'participant.name' } }),
-            h('td', { i18n: /** @type {MessageKey} */ (`role.${p.role}`), i18nAttrs: { 'data-label': 'participant.role' } }),
+            h('td', { class: 'nowrap', i18n: /** @type {MessageKey} */ (`role.${p.role}`), i18nAttrs: { 'data-label': 'participant.role' } }),
             h(
               'td',
               { class: 'mono', i18nAttrs: { 'data-label': 'participant.phone' } },
               p.phone ?? p.phone_masked ?? none(),
             ),
             h('td', { class: 'mono', i18nAttrs: { 'data-label': 'participant.idNumber' } }, p.id_number || none()),
+            h('td', { class: 'cell-invitation', i18nAttrs: { 'data-label': 'invite.status' }, attrs: { 'data-testid': 'invitation-status' } }, this.#invitationCell(p, tz)),
+            h('td', { class: 'cell-live', i18nAttrs: { 'data-label': 'admit.column' }, attrs: { 'data-testid': 'live-status' } }),
             editable
               ? h(
                   'td',
-                  { class: 'cell-actions', i18nAttrs: { 'data-label': 'participant.actions' } },
-                  h('button', {
-                    class: 'button small',
-                    i18n: 'participant.edit',
-                    i18nAttrs: { 'aria-label': ['participant.editLabel', { name: p.name }] },
-                    attrs: { type: 'button' },
-                    on: { click: () => this.#edit(p) },
-                  }),
-                  h('button', {
-                    class: 'button small danger-ghost',
-                    i18n: 'participant.delete',
-                    i18nAttrs: { 'aria-label': ['participant.deleteLabel', { name: p.name }] },
-                    attrs: { type: 'button' },
-                    on: { click: (event) => void this.#delete(p, /** @type {HTMLButtonElement} */ (event.currentTarget)) },
-                  }),
+                  { class: 'cell-actions grouped', i18nAttrs: { 'data-label': 'participant.actions' } },
+                  h(
+                    'div',
+                    { class: 'cell-buttons' },
+                    sendable && (p.phone || p.phone_masked)
+                      ? h('button', {
+                          class: 'button small',
+                          i18n: p.invitation ? 'invite.resend' : 'invite.sendOne',
+                          i18nAttrs: { 'aria-label': [p.invitation ? 'invite.resendLabel' : 'invite.sendOneLabel', { name: p.name }] },
+                          attrs: { type: 'button', 'data-action': 'resend' },
+                          on: { click: (event) => void this.#resend(p, /** @type {HTMLButtonElement} */ (event.currentTarget)) },
+                        })
+                      : null,
+                    h('button', {
+                      class: 'button small',
+                      i18n: 'participant.edit',
+                      i18nAttrs: { 'aria-label': ['participant.editLabel', { name: p.name }] },
+                      attrs: { type: 'button' },
+                      on: { click: () => this.#edit(p) },
+                    }),
+                    h('button', {
+                      class: 'button small danger-ghost',
+                      i18n: 'participant.delete',
+                      i18nAttrs: { 'aria-label': ['participant.deleteLabel', { name: p.name }] },
+                      attrs: { type: 'button' },
+                      on: { click: (event) => void this.#delete(p, /** @type {HTMLButtonElement} */ (event.currentTarget)) },
+                    }),
+                  ),
                 )
               : null,
           ),
@@ -344,6 +447,139 @@ export class CcHearingDetail extends HTMLElement {
       ),
     );
     replaceChildren(this.#partsTable, table);
+    this.#applyLive();
+  }
+
+  /**
+   * 通知状态 of one participant.
+   * @param {Participant} participant
+   * @param {string} tz
+   * @returns {HTMLElement}
+   */
+  #invitationCell(participant, tz) {
+    const invitation = participant.invitation;
+    if (invitation) {
+      const status = create('cc-sms-status', CcSmsStatus);
+      status.show(invitation, tz);
+      if (invitation.kind && invitation.kind !== 'invitation') {
+        status.prepend(h('span', { class: 'sms-kind', i18n: /** @type {MessageKey} */ (`sms.kind.${invitation.kind}`) }));
+      }
+      return status;
+    }
+    if (!participant.phone && !participant.phone_masked) return h('span', { class: 'badge sms-none warn', i18n: 'invite.noPhone' });
+    return h('span', { class: 'badge sms-none', i18n: 'invite.none' });
+  }
+
+  /**
+   * Send one participant's invitation (again).
+   * @param {Participant} participant
+   * @param {HTMLButtonElement} button
+   */
+  async #resend(participant, button) {
+    this.#partsError.hidden = true;
+    button.disabled = true;
+    button.setAttribute('aria-busy', 'true');
+    try {
+      await resendInvitation(this.#hearingId, participant.id);
+      bindText(this.#partsStatus, participant.invitation ? 'invite.resent' : 'invite.sentOne', { name: participant.name });
+    } catch (error) {
+      setErrorText(this.#partsError, error);
+      this.#partsError.hidden = false;
+    }
+    button.disabled = false;
+    button.removeAttribute('aria-busy');
+    await this.reload();
+  }
+
+  // ---------- live presence and admission (准许入庭) ----------
+
+  /** @param {string} hearingId */
+  #startLive(hearingId) {
+    this.#live?.close();
+    this.#roster = new Map();
+    const live = new LiveClient(hearingId);
+    this.#live = live;
+    live.on('change', (store) => {
+      if (live !== this.#live) return;
+      this.#roster = new Map(store.members.filter((m) => m.kind === 'participant').map((m) => [m.id, m]));
+      this.#applyLive();
+      // Someone added a participant elsewhere: read the hearing again to show them.
+      const known = new Set(this.#hearing?.participants.map((p) => p.id) ?? []);
+      if (this.#hearing && [...this.#roster.keys()].some((id) => !known.has(id))) void this.reload({ quiet: true });
+    });
+    live.connect();
+  }
+
+  /** Fill each participant's presence cell from the roster. */
+  #applyLive() {
+    const hearing = this.#hearing;
+    if (!hearing) return;
+    const admitting = EDITABLE.has(hearing.state);
+    for (const row of this.#partsTable.querySelectorAll('tr[data-participant-id]')) {
+      const id = /** @type {HTMLElement} */ (row).dataset.participantId ?? '';
+      const cell = /** @type {HTMLElement | null} */ (row.querySelector('td.cell-live'));
+      const member = this.#roster.get(id);
+      if (!cell) continue;
+      const participant = hearing.participants.find((p) => p.id === id);
+      const key = JSON.stringify([member ?? null, admitting]);
+      if (cell.dataset.drawn === key) continue;
+      cell.dataset.drawn = key;
+      if (!member) {
+        replaceChildren(cell, h('span', { class: 'muted', i18n: 'common.none' }));
+        continue;
+      }
+      /** @type {MessageKey | null} */
+      let status = null;
+      if (member.checked_in) status = 'admit.checkedIn';
+      else if (member.connected && member.rules_confirmed) status = 'admit.waiting';
+      else if (member.connected) status = 'admit.rulesPending';
+      const admit =
+        admitting && !member.checked_in && member.rules_confirmed && participant
+          ? h('button', {
+              class: 'button small primary',
+              i18n: 'admit.do',
+              i18nAttrs: { 'aria-label': ['admit.doLabel', { name: member.name }] },
+              attrs: { type: 'button', 'data-action': 'admit' },
+              on: { click: (event) => void this.#admit(participant, /** @type {HTMLButtonElement} */ (event.currentTarget)) },
+            })
+          : null;
+      replaceChildren(
+        cell,
+        h(
+          'div',
+          // Styles of court.css: green for online and checked in, amber for waiting, grey for offline.
+          { class: 'cell-buttons live-cell' },
+          h('span', {
+            class: `badge ${member.connected ? 'state-in_session' : ''}`,
+            i18n: member.connected ? 'admit.online' : 'admit.offline',
+          }),
+          status
+            ? h('span', { class: `badge ${member.checked_in ? 'state-in_session' : member.rules_confirmed ? 'state-recess' : ''}`, i18n: status })
+            : null,
+          admit,
+        ),
+      );
+    }
+  }
+
+  /**
+   * 准许入庭: check the participant in; the roster then says 已签到.
+   * @param {Participant} participant
+   * @param {HTMLButtonElement} button
+   */
+  async #admit(participant, button) {
+    this.#partsError.hidden = true;
+    button.disabled = true;
+    button.setAttribute('aria-busy', 'true');
+    try {
+      await checkInParticipant(this.#hearingId, participant.id);
+      bindText(this.#partsStatus, 'admit.done', { name: participant.name });
+    } catch (error) {
+      setErrorText(this.#partsError, error);
+      this.#partsError.hidden = false;
+      button.disabled = false;
+    }
+    button.removeAttribute('aria-busy');
   }
 
   /** @param {Participant} participant */

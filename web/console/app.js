@@ -1,4 +1,4 @@
-/** Staff console root <cc-console>: holds the session, shows login or the layout (header, 案件, 庭审, a hearing's detail) by URL hash. */
+/** Staff console root <cc-console>: holds the session, shows login or the layout (header, 庭审, 案件, 短信, a hearing's detail) by URL hash. */
 
 import { CcCaseForm } from '../components/cc-case-form.js';
 import { CcCaseList } from '../components/cc-case-list.js';
@@ -7,6 +7,7 @@ import { CcHearingForm } from '../components/cc-hearing-form.js';
 import { CcHearingList } from '../components/cc-hearing-list.js';
 import { CcLangSwitch } from '../components/cc-lang-switch.js';
 import { CcLogin } from '../components/cc-login.js';
+import { CcSmsOutbox } from '../components/cc-sms-outbox.js';
 import { UNAUTHENTICATED_EVENT, listCases, listHearings, listStaff, logout, me } from '../lib/api.js';
 import { create, h, replaceChildren } from '../lib/dom.js';
 import { setErrorText } from '../lib/forms.js';
@@ -18,13 +19,14 @@ import { applyDocumentLang, relabel } from '../lib/i18n.js';
 /** @typedef {import('../lib/types.js').HearingDetail} HearingDetail */
 /** @typedef {import('../lib/i18n.js').MessageKey} MessageKey */
 
-/** @typedef {{view: 'cases'} | {view: 'hearings'} | {view: 'hearing', id: string}} Route */
+/** @typedef {{view: 'cases'} | {view: 'hearings'} | {view: 'hearing', id: string} | {view: 'sms', hearingId: string}} Route */
 
 /** @returns {Route} the view named by the URL hash */
 function currentRoute() {
   const hash = location.hash.replace(/^#\/?/, '');
   const [first, second] = hash.split('/');
   if (first === 'cases') return { view: 'cases' };
+  if (first === 'sms') return { view: 'sms', hearingId: second ? decodeURIComponent(second) : '' };
   if (first === 'hearings' && second) return { view: 'hearing', id: decodeURIComponent(second) };
   return { view: 'hearings' };
 }
@@ -43,10 +45,11 @@ export class CcConsole extends HTMLElement {
   #justCreated = null;
 
   #main = h('main', { class: 'main', attrs: { id: 'main', tabindex: '-1' } });
-  /** @type {Record<'cases' | 'hearings', HTMLAnchorElement>} */
+  /** @type {Record<'cases' | 'hearings' | 'sms', HTMLAnchorElement>} */
   #nav = {
     cases: h('a', { i18n: 'nav.cases', attrs: { href: '#/cases' } }),
     hearings: h('a', { i18n: 'nav.hearings', attrs: { href: '#/hearings' } }),
+    sms: h('a', { i18n: 'nav.sms', attrs: { href: '#/sms' } }),
   };
 
   #onHash = () => this.#route();
@@ -164,7 +167,7 @@ export class CcConsole extends HTMLElement {
           logoutButton,
         ),
       ),
-      h('nav', { class: 'tabs', i18nAttrs: { 'aria-label': 'nav.label' } }, h('div', { class: 'tabs-inner' }, this.#nav.hearings, this.#nav.cases)),
+      h('nav', { class: 'tabs', i18nAttrs: { 'aria-label': 'nav.label' } }, h('div', { class: 'tabs-inner' }, this.#nav.hearings, this.#nav.cases, this.#nav.sms)),
     );
     replaceChildren(this, header, this.#main);
     // The tabs were built before; bring them to the language chosen since.
@@ -174,12 +177,13 @@ export class CcConsole extends HTMLElement {
   #route() {
     if (!this.#session) return;
     const route = currentRoute();
-    const tab = route.view === 'cases' ? 'cases' : 'hearings';
+    const tab = route.view === 'cases' || route.view === 'sms' ? route.view : 'hearings';
     for (const [name, link] of Object.entries(this.#nav)) {
       if (name === tab) link.setAttribute('aria-current', 'page');
       else link.removeAttribute('aria-current');
     }
     if (route.view === 'cases') this.#showCases();
+    else if (route.view === 'sms') this.#showSms(route.hearingId);
     else if (route.view === 'hearings') void this.#showHearings();
     else this.#showHearing(route.id);
   }
@@ -244,6 +248,14 @@ export class CcConsole extends HTMLElement {
     replaceChildren(this.#main, detail);
     detail.setup(id, session.court, initial);
     window.scrollTo(0, 0);
+  }
+
+  /** @param {string} hearingId only this hearing's messages, or '' for all */
+  #showSms(hearingId) {
+    const session = /** @type {Session} */ (this.#session);
+    const outbox = create('cc-sms-outbox', CcSmsOutbox);
+    replaceChildren(this.#main, outbox);
+    outbox.setup({ timeZone: session.court.time_zone, hearingId });
   }
 
   /**

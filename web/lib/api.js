@@ -10,6 +10,11 @@
 /** @typedef {import('./types.js').ParticipantInput} ParticipantInput */
 /** @typedef {import('./types.js').NewHearing} NewHearing */
 /** @typedef {import('./types.js').Transition} Transition */
+/** @typedef {import('./types.js').InvitationResult} InvitationResult */
+/** @typedef {import('./types.js').OutboxMessage} OutboxMessage */
+/** @typedef {import('./types.js').OutboxQuery} OutboxQuery */
+/** @typedef {import('./types.js').JoinCodeRequested} JoinCodeRequested */
+/** @typedef {import('./types.js').ParticipantMe} ParticipantMe */
 
 const BASE = '/api/v1';
 
@@ -75,9 +80,12 @@ export async function request(method, path, body) {
     }
   }
   if (!response.ok) {
+    /** @type {Problem} */
     const problem = isProblem(data)
       ? { ...data, status: data.status || response.status }
       : { status: response.status, code: `http_${response.status}`, detail: text.slice(0, 200) };
+    const retryAfter = Number(response.headers.get('Retry-After'));
+    if (response.status === 429 && retryAfter > 0) problem.retry_after = retryAfter;
     if (response.status === 401 && problem.code === 'unauthenticated') {
       window.dispatchEvent(new CustomEvent(UNAUTHENTICATED_EVENT));
     }
@@ -183,3 +191,76 @@ export const updateParticipant = async (hearingId, participantId, input) =>
 export const deleteParticipant = async (hearingId, participantId) => {
   await request('DELETE', `/hearings/${seg(hearingId)}/participants/${seg(participantId)}`);
 };
+
+/**
+ * Send the invitation SMS (开庭通知) to every participant not yet invited for the hearing's current time.
+ * @param {string} hearingId
+ * @returns {Promise<InvitationResult>}
+ */
+export const sendInvitations = async (hearingId) =>
+  /** @type {InvitationResult} */ (await request('POST', `/hearings/${seg(hearingId)}/invitations`, {}));
+
+/**
+ * Send one participant's invitation again.
+ * @param {string} hearingId
+ * @param {string} participantId
+ * @returns {Promise<void>}
+ */
+export const resendInvitation = async (hearingId, participantId) => {
+  await request('POST', `/hearings/${seg(hearingId)}/participants/${seg(participantId)}/invitation`, {});
+};
+
+/**
+ * The court's SMS outbox, newest first.
+ * @param {OutboxQuery} [query]
+ * @returns {Promise<OutboxMessage[]>}
+ */
+export const listOutbox = async (query = {}) => {
+  const params = new URLSearchParams();
+  if (query.hearing_id) params.set('hearing_id', query.hearing_id);
+  if (query.status) params.set('status', query.status);
+  if (query.limit) params.set('limit', String(query.limit));
+  const search = params.toString();
+  return /** @type {OutboxMessage[]} */ (await request('GET', `/sms/outbox${search ? `?${search}` : ''}`));
+};
+
+// ---------- participants (进入庭审): the participant client at /join ----------
+
+/**
+ * Ask for a one-time code by SMS (获取验证码). The answer is the same whether or not the number and phone match.
+ * @param {string} meetingNumber 8 digits
+ * @param {string} phone
+ * @returns {Promise<JoinCodeRequested>}
+ */
+export const requestJoinCode = async (meetingNumber, phone) =>
+  /** @type {JoinCodeRequested} */ (await request('POST', '/join', { meeting_number: meetingNumber, phone }));
+
+/**
+ * Enter with the code (进入庭审): opens the participant session (an HttpOnly cookie).
+ * @param {string} meetingNumber
+ * @param {string} phone
+ * @param {string} code 6 digits
+ * @returns {Promise<ParticipantMe>}
+ */
+export const verifyJoinCode = async (meetingNumber, phone, code) =>
+  /** @type {ParticipantMe} */ (await request('POST', '/join/verify', { meeting_number: meetingNumber, phone, code }));
+
+/** @returns {Promise<ParticipantMe>} the signed-in participant (401 without a session, 410 once the hearing is over) */
+export const participantMe = async () => /** @type {ParticipantMe} */ (await request('GET', '/participant/me'));
+
+/** @returns {Promise<void>} leave the hearing: ends the participant session */
+export const leaveHearing = async () => {
+  await request('DELETE', '/participant/me');
+};
+
+/** @returns {Promise<ParticipantMe>} after confirming the court rules (法庭纪律) */
+export const confirmRules = async () => /** @type {ParticipantMe} */ (await request('POST', '/participant/rules', {}));
+
+/**
+ * Staff admit a participant from the waiting room (签到, 准许入庭).
+ * @param {string} hearingId
+ * @param {string} participantId
+ * @returns {Promise<Participant>}
+ */
+export const checkInParticipant = async (hearingId, participantId) =>
+  /** @type {Participant} */ (await request('POST', `/hearings/${seg(hearingId)}/participants/${seg(participantId)}/check-in`, {}));

@@ -27,6 +27,10 @@ const dictionaries = { 'zh-CN': zh, en };
 /** @type {Lang} */
 let current = initialLang();
 
+/** The message that names the page in the title bar (each page sets its own). */
+/** @type {MessageKey} */
+let titleKey = 'app.title';
+
 /** @returns {Lang} */
 function initialLang() {
   try {
@@ -87,7 +91,16 @@ export function setLang(next) {
 /** Set `<html lang>` and the document title for the current language. */
 export function applyDocumentLang() {
   document.documentElement.lang = current;
-  document.title = t('app.title');
+  document.title = t(titleKey);
+}
+
+/**
+ * Choose the message used as the document title (default `app.title`, the console's), and apply it.
+ * @param {MessageKey} key
+ */
+export function setTitleKey(key) {
+  titleKey = key;
+  applyDocumentLang();
 }
 
 /**

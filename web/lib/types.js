@@ -61,6 +61,25 @@
  * @property {BenchRole} role
  */
 
+/** @typedef {'queued' | 'sending' | 'sent' | 'delivered' | 'failed'} SmsStatus */
+/** @typedef {'invitation' | 'reminder' | 'reschedule' | 'cancellation' | 'join_code'} SmsKind */
+
+/**
+ * The delivery of one SMS, as the participant's invitation and the outbox show it.
+ * @typedef {Object} SmsDelivery
+ * @property {SmsStatus} status
+ * @property {number} attempts
+ * @property {string | null} last_error the last failure, in the gateway's words
+ * @property {string | null} sent_at RFC 3339
+ * @property {string | null} delivered_at RFC 3339
+ * @property {string | null} next_attempt_at RFC 3339, when a failed message will be tried again
+ */
+
+/**
+ * The latest notice that told the participant the hearing's current time (开庭通知, or 改期通知 after a new time).
+ * @typedef {SmsDelivery & {message_id: string, kind: SmsKind}} Invitation
+ */
+
 /**
  * @typedef {Object} Participant
  * @property {string} id
@@ -70,6 +89,7 @@
  * @property {string | null} phone
  * @property {string | null} phone_masked
  * @property {string | null} id_number
+ * @property {Invitation | null} [invitation] null until an invitation was queued
  * @property {string} created_at
  */
 
@@ -85,6 +105,7 @@
  * @property {Transition[]} allowed_transitions
  * @property {BenchMember[]} bench
  * @property {Participant[]} participants
+ * @property {string | null} [notices_sent_at] RFC 3339: when 开庭通知 were last sent, null before
  * @property {string} created_at
  * @property {string} updated_at
  */
@@ -107,6 +128,45 @@
  */
 
 /**
+ * A participant `POST /hearings/{id}/invitations` did not send to.
+ * @typedef {Object} SkippedParticipant
+ * @property {string} participant_id
+ * @property {string} name
+ * @property {Role} role
+ * @property {'no_phone' | string} reason
+ */
+
+/**
+ * The answer of `POST /hearings/{id}/invitations`.
+ * @typedef {Object} InvitationResult
+ * @property {number} queued messages queued (0 when everyone was invited for the current time already)
+ * @property {SkippedParticipant[]} skipped
+ */
+
+/**
+ * One message of the court's SMS outbox.
+ * @typedef {SmsDelivery & {
+ *   id: string,
+ *   hearing_id: string | null,
+ *   participant_id: string | null,
+ *   participant_name: string | null,
+ *   phone_masked: string,
+ *   text: string,
+ *   kind: SmsKind,
+ *   provider_id: string | null,
+ *   created_at: string,
+ * }} OutboxMessage
+ */
+
+/**
+ * Filters of `GET /sms/outbox`.
+ * @typedef {Object} OutboxQuery
+ * @property {string} [hearing_id]
+ * @property {SmsStatus} [status]
+ * @property {number} [limit]
+ */
+
+/**
  * An `application/problem+json` error body.
  * @typedef {Object} Problem
  * @property {string} [type]
@@ -116,6 +176,74 @@
  * @property {string} code e.g. `validation_failed`, `invalid_credentials`; `network` when no answer came
  * @property {Partial<Record<'zh-CN' | 'en', string>>} [message]
  * @property {string} [field] the request field a validation error is about
+ * @property {number} [retry_after] seconds to wait, from a 429 answer's `Retry-After` header
+ */
+
+/** @typedef {'presiding_judge' | 'judge' | 'clerk' | PartyRole} MemberRole */
+
+/**
+ * The answer of `POST /join` (获取验证码): the same whether or not the number and phone match.
+ * @typedef {Object} JoinCodeRequested
+ * @property {Partial<Record<'zh-CN' | 'en', string>>} message
+ * @property {number} expires_in_seconds
+ * @property {number} resend_after_seconds
+ */
+
+/**
+ * The signed-in participant and their hearing (`GET /participant/me`).
+ * @typedef {Object} ParticipantMe
+ * @property {string} participant_id
+ * @property {string} name
+ * @property {PartyRole} role
+ * @property {string} hearing_id
+ * @property {string} meeting_number
+ * @property {string} court_name
+ * @property {string} case_number
+ * @property {string} cause
+ * @property {string} scheduled_at RFC 3339
+ * @property {string} scheduled_local court-local `YYYY-MM-DD HH:MM`
+ * @property {HearingState} state
+ * @property {string | null} rules_confirmed_at
+ * @property {string | null} checked_in_at
+ */
+
+/**
+ * A hearing as the live channel describes it.
+ * @typedef {Object} LiveHearing
+ * @property {HearingState} state
+ * @property {string} scheduled_at
+ * @property {string} scheduled_local
+ */
+
+/**
+ * One person of the live roster: the bench (staff) and the participants.
+ * @typedef {Object} LiveMember
+ * @property {'staff' | 'participant'} kind
+ * @property {string} id user id (staff) or participant id
+ * @property {string} name
+ * @property {MemberRole} role
+ * @property {boolean} connected
+ * @property {boolean} rules_confirmed
+ * @property {boolean} checked_in
+ */
+
+/**
+ * Who the live channel says we are.
+ * @typedef {Object} LiveYou
+ * @property {'staff' | 'participant'} kind
+ * @property {string} id
+ * @property {string} name
+ * @property {string} role a party role, or the staff account's role
+ */
+
+/**
+ * A message of the live channel (server → client).
+ * @typedef {{type: 'welcome', you: LiveYou, hearing_id: string}
+ *   | {type: 'snapshot', seq: number, hearing: LiveHearing, members: LiveMember[]}
+ *   | {type: 'state', seq: number, hearing: LiveHearing}
+ *   | {type: 'roster', seq: number, members: LiveMember[]}
+ *   | {type: 'replaced'}
+ *   | {type: 'pong'}} LiveMessage
  */
 
 export {};

@@ -798,4 +798,38 @@ async fn operations_endpoints_answer(app: &TestApp) {
         "text/html; charset=utf-8"
     );
     assert!(console.text().await.expect("html").contains("<cc-console"));
+
+    // The short links of the SMS and the personal join link serve their pages.
+    for (path, page) in [
+        ("/d/91951413", "client"),
+        ("/d", "client"),
+        ("/join/91951413", "join"),
+        ("/join/", "join"),
+    ] {
+        let response = client.get(app.url(path)).send().await.expect("request");
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let html = response.text().await.expect("html");
+        assert!(
+            html.contains(&format!("/{page}/app.js")),
+            "{path} serves the {page} page"
+        );
+        // … and the page's own files are files, not the page again.
+        let script = client
+            .get(app.url(&format!("/{page}/app.js")))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(
+            script.headers()["content-type"],
+            "text/javascript; charset=utf-8",
+            "/{page}/app.js"
+        );
+    }
+    let outbox = &openapi["paths"]["/api/v1/sms/outbox"]["get"]["parameters"];
+    assert!(
+        outbox.as_array().is_some_and(|ps| ps
+            .iter()
+            .all(|p| p["in"] == "query" && p["required"] != true)),
+        "{outbox}"
+    );
 }

@@ -1,0 +1,454 @@
+/**
+ * Participant client root <cc-join-app> (served at /join, /join/ and /join/{会议号}): from the meeting number to the
+ * hearing room. Steps: 进入庭审 (会议号, 手机号码, 验证码; skipped with a session) → camera and microphone (permission,
+ * self-test) → 法庭纪律 (once) → 功能介绍 (once per device) → 候庭 (until open and admitted) → the hearing room.
+ * One live WebSocket (lib/live.js) feeds the waiting room and the room from the moment the participant is signed in.
+ */
+
+import { confirmDialog } from '../components/cc-confirm-dialog.js';
+import { CcDeviceCheck } from '../components/cc-device-check.js';
+import { CcJoinForm } from '../components/cc-join-form.js';
+import { CcLangSwitch } from '../components/cc-lang-switch.js';
+import { CcRoom } from '../components/cc-room.js';
+import { openPanel } from '../components/cc-room-panel.js';
+import { CcRules } from '../components/cc-rules.js';
+import { CcTour, tourSeen } from '../components/cc-tour.js';
+import { ADMITTING, CcWaitingRoom } from '../components/cc-waiting-room.js';
+import { ApiError, UNAUTHENTICATED_EVENT, leaveHearing, participantMe } from '../lib/api.js';
+import { create, h, replaceChildren } from '../lib/dom.js';
+import { problemOf, setErrorText } from '../lib/forms.js';
+import { bindLocalized, relabel, setTitleKey } from '../lib/i18n.js';
+import { LiveClient } from '../lib/live.js';
+import { localMedia } from '../lib/media.js';
+
+/** @typedef {import('../lib/types.js').ParticipantMe} ParticipantMe */
+/** @typedef {import('../lib/types.js').Problem} Problem */
+/** @typedef {import('../lib/i18n.js').MessageKey} MessageKey */
+/** @typedef {import('../components/cc-room.js').RoomAction} RoomAction */
+/** @typedef {'boot' | 'join' | 'devices' | 'rules' | 'tour' | 'waiting' | 'room' | 'ended' | 'left' | 'finished' | 'replaced' | 'error'} Screen */
+
+/** The meeting number last used on this device (shared with the client download page). */
+const MEETING_KEY = 'cloudcourt.meetingNumber';
+
+/** Functions that come with later work: their panels say so. */
+const COMING = /** @type {const} */ (['upload', 'transcript', 'confirm']);
+
+/**
+ * The meeting number in `/join/{8 digits}`.
+ * @param {string} pathname
+ * @returns {string} the number, or '' when the path has none
+ */
+export function meetingFromPath(pathname) {
+  const match = /^\/join\/(\d{8})\/?$/.exec(pathname);
+  return match?.[1] ?? '';
+}
+
+/** @returns {string} */
+function rememberedMeeting() {
+  try {
+    const value = localStorage.getItem(MEETING_KEY) ?? '';
+    return /^\d{8}$/.test(value) ? value : '';
+  } catch {
+    return '';
+  }
+}
+
+/** @param {string} number */
+function rememberMeeting(number) {
+  try {
+    localStorage.setItem(MEETING_KEY, number);
+  } catch {
+    // Not remembered: typed in again next time.
+  }
+}
+
+export class CcJoinApp extends HTMLElement {
+  /** @type {ParticipantMe | null} */
+  #me = null;
+  /** @type {LiveClient | null} */
+  #live = null;
+  /** @type {Screen} */
+  #screen = 'boot';
+  /** The self-test was passed in this page (needed once per page: the room keeps its camera). */
+  #devicesDone = false;
+  #checkingSession = false;
+  #leaving = false;
+  #main = h('main', { class: 'join-main', attrs: { id: 'main', tabindex: '-1' } });
+  #header = h(
+    'header',
+    { class: 'site-header join-header' },
+    h(
+      'div',
+      { class: 'header-inner' },
+      h(
+        'div',
+        { class: 'brand' },
+        h('img', { class: 'emblem', attrs: { src: '/icons/icon-192.png', alt: '', width: 36, height: 36 } }),
+        h('div', { class: 'brand-text' }, h('span', { class: 'court-name', i18n: 'app.name' }), h('span', { class: 'app-name', i18n: 'join.tagline' })),
+      ),
+      create('cc-lang-switch', CcLangSwitch),
+    ),
+  );
+  /** @type {CcWaitingRoom | null} */
+  #waiting = null;
+  /** @type {CcRoom | null} */
+  #room = null;
+
+  #onUnauthenticated = () => {
+    if (this.#me && !this.#leaving && !['join', 'left', 'finished', 'boot'].includes(this.#screen)) this.#sessionLost();
+  };
+
+  connectedCallback() {
+    setTitleKey('join.pageTitle');
+    replaceChildren(this, this.#header, this.#main);
+    replaceChildren(this.#main, h('p', { class: 'boot muted', i18n: 'app.loading' }));
+    this.addEventListener('cc-room-action', (event) => {
+      const { action } = /** @type {CustomEvent<{action: RoomAction}>} */ (event).detail;
+      void this.#act(action);
+    });
+    window.addEventListener(UNAUTHENTICATED_EVENT, this.#onUnauthenticated);
+    relabel(this);
+    void this.#boot();
+  }
+
+  disconnectedCallback() {
+    window.removeEventListener(UNAUTHENTICATED_EVENT, this.#onUnauthenticated);
+    this.#live?.close();
+  }
+
+  async #boot() {
+    const fromPath = meetingFromPath(location.pathname);
+    if (fromPath) rememberMeeting(fromPath);
+    try {
+      const me = await participantMe();
+      // A session for another hearing than the link's: sign in to the link's hearing.
+      if (fromPath && fromPath !== me.meeting_number) this.#showJoin(fromPath);
+      else this.#start(me);
+    } catch (error) {
+      const problem = problemOf(error);
+      if (problem.status === 401) this.#showJoin(fromPath || rememberedMeeting());
+      else if (problem.status === 410) this.#showFinished(problem);
+      else this.#showError(error, () => void this.#boot());
+    }
+  }
+
+  /**
+   * @param {Screen} screen
+   * @param {...(Node | null)} content
+   */
+  #show(screen, ...content) {
+    this.#screen = screen;
+    this.dataset.screen = screen;
+    const full = screen === 'room';
+    this.#header.hidden = full;
+    this.#main.classList.toggle('full', full);
+    this.#waiting = null;
+    this.#room = null;
+    for (const panel of this.querySelectorAll('cc-room-panel')) panel.remove();
+    replaceChildren(this.#main, ...content);
+    window.scrollTo(0, 0);
+  }
+
+  /**
+   * @param {string} meetingNumber
+   * @param {MessageKey} [notice]
+   */
+  #showJoin(meetingNumber, notice) {
+    const form = create('cc-join-form', CcJoinForm);
+    form.setup({ meetingNumber, notice });
+    form.addEventListener('cc-joined', (event) => {
+      this.#devicesDone = false;
+      this.#start(/** @type {CustomEvent<ParticipantMe>} */ (event).detail);
+    });
+    this.#show('join', form);
+    form.focus();
+  }
+
+  /**
+   * Signed in: open the live channel, then go through the steps.
+   * @param {ParticipantMe} me
+   */
+  #start(me) {
+    this.#me = me;
+    rememberMeeting(me.meeting_number);
+    this.#live?.close();
+    const live = new LiveClient(me.hearing_id);
+    this.#live = live;
+    live.on('status', (status) => {
+      this.#waiting?.connection(status);
+      this.#room?.connection(status);
+    });
+    live.on('change', () => this.#onLive());
+    live.on('replaced', () => this.#showReplaced());
+    live.on('failure', (failures) => {
+      // The session may have ended (left on another device, expired) or the hearing be over: ask once in a while.
+      if (failures === 2 || failures % 5 === 0) void this.#checkSession();
+    });
+    live.connect();
+    this.#next();
+  }
+
+  /** The next step for the signed-in participant. */
+  #next() {
+    const me = this.#me;
+    if (!me) return;
+    if (!this.#devicesDone) this.#showDevices();
+    else if (!me.rules_confirmed_at) this.#showRules();
+    else if (!tourSeen()) this.#showTour();
+    else if (this.#admitted()) this.#showRoom();
+    else this.#showWaiting();
+  }
+
+  /** @returns {boolean} the hearing admits people and the clerk admitted this participant */
+  #admitted() {
+    const me = this.#me;
+    if (!me) return false;
+    const store = this.#live?.store;
+    const state = store?.hearing?.state ?? me.state;
+    const self = store?.member(me.participant_id);
+    const checkedIn = self ? self.checked_in : Boolean(me.checked_in_at);
+    return ADMITTING.has(state) && checkedIn;
+  }
+
+  /** The hearing or roster changed. */
+  #onLive() {
+    const store = this.#live?.store;
+    if (!store) return;
+    const state = store.hearing?.state;
+    if (state === 'archived' || state === 'cancelled') {
+      this.#showFinished({ status: 410, code: 'hearing_finished' }, state);
+      return;
+    }
+    if (state === 'closed' && (this.#screen === 'waiting' || this.#screen === 'room')) {
+      this.#showEnded();
+      return;
+    }
+    if (this.#screen === 'waiting') {
+      if (this.#admitted()) this.#showRoom();
+      else this.#waiting?.update(store);
+    } else if (this.#screen === 'room') {
+      this.#room?.update(store);
+    }
+  }
+
+  #showDevices() {
+    const check = create('cc-device-check', CcDeviceCheck);
+    check.addEventListener('cc-device-done', () => {
+      this.#devicesDone = true;
+      this.#next();
+    });
+    this.#show('devices', check);
+    check.setup({ mode: 'entry' });
+  }
+
+  #showRules() {
+    const rules = create('cc-rules', CcRules);
+    rules.setup();
+    rules.addEventListener('cc-rules-confirmed', (event) => {
+      this.#me = /** @type {CustomEvent<ParticipantMe>} */ (event).detail;
+      this.#next();
+    });
+    this.#show('rules', rules);
+  }
+
+  #showTour() {
+    const tour = create('cc-tour', CcTour);
+    tour.setup();
+    tour.addEventListener('cc-tour-done', () => this.#next());
+    this.#show('tour', h('div', { class: 'panel tour-page' }, tour));
+    tour.focus();
+  }
+
+  #showWaiting() {
+    const me = /** @type {ParticipantMe} */ (this.#me);
+    const waiting = create('cc-waiting-room', CcWaitingRoom);
+    this.#show('waiting', waiting);
+    waiting.setup(me);
+    this.#waiting = waiting;
+    waiting.connection(this.#live?.status ?? 'connecting');
+    if (this.#live) waiting.update(this.#live.store);
+  }
+
+  #showRoom() {
+    const me = /** @type {ParticipantMe} */ (this.#me);
+    const room = create('cc-room', CcRoom);
+    this.#show('room', room);
+    room.setup(me);
+    this.#room = room;
+    room.connection(this.#live?.status ?? 'connecting');
+    if (this.#live) room.update(this.#live.store);
+  }
+
+  #showEnded() {
+    this.#show(
+      'ended',
+      h(
+        'section',
+        { class: 'panel join-message', attrs: { 'data-testid': 'ended' } },
+        h('h1', { i18n: 'ended.title' }),
+        h('p', { i18n: 'ended.text' }),
+        h('button', { class: 'button primary', i18n: 'room.menu.leave', attrs: { type: 'button' }, on: { click: () => void this.#leave() } }),
+      ),
+    );
+  }
+
+  /**
+   * The hearing is archived or cancelled: nothing more to do here.
+   * @param {Problem} problem
+   * @param {string} [state]
+   */
+  #showFinished(problem, state) {
+    this.#live?.close();
+    localMedia.release();
+    const text = h('p', { attrs: { role: 'status' } });
+    if (problem.message) bindLocalized(text, problem.message);
+    else text.append(h('span', { i18n: state === 'cancelled' ? 'finished.cancelled' : 'finished.text' }));
+    this.#show(
+      'finished',
+      h('section', { class: 'panel join-message', attrs: { 'data-testid': 'finished' } }, h('h1', { i18n: 'finished.title' }), text, h('p', { class: 'hint', i18n: 'client.help' })),
+    );
+  }
+
+  #showReplaced() {
+    localMedia.release();
+    const again = h('button', {
+      class: 'button primary',
+      i18n: 'replaced.again',
+      attrs: { type: 'button' },
+      on: {
+        click: () => {
+          this.#devicesDone = false;
+          this.#live?.connect();
+          this.#next();
+        },
+      },
+    });
+    this.#show(
+      'replaced',
+      h(
+        'section',
+        { class: 'panel join-message', attrs: { 'data-testid': 'replaced', role: 'alert' } },
+        h('h1', { i18n: 'replaced.title' }),
+        h('p', { i18n: 'replaced.text' }),
+        again,
+      ),
+    );
+  }
+
+  #showLeft() {
+    const number = this.#me?.meeting_number ?? rememberedMeeting();
+    this.#me = null;
+    this.#show(
+      'left',
+      h(
+        'section',
+        { class: 'panel join-message', attrs: { 'data-testid': 'left' } },
+        h('h1', { i18n: 'left.title' }),
+        h('p', { i18n: 'left.text' }),
+        h('button', {
+          class: 'button primary',
+          i18n: 'left.again',
+          attrs: { type: 'button' },
+          on: { click: () => this.#showJoin(number) },
+        }),
+      ),
+    );
+  }
+
+  /**
+   * @param {unknown} error
+   * @param {() => void} retry
+   */
+  #showError(error, retry) {
+    const message = h('p', { class: 'form-error', attrs: { role: 'alert' } });
+    setErrorText(message, error);
+    this.#show(
+      'error',
+      h(
+        'section',
+        { class: 'panel join-message' },
+        message,
+        h('button', { class: 'button primary', i18n: 'common.retry', attrs: { type: 'button' }, on: { click: retry } }),
+      ),
+    );
+  }
+
+  /** The session ended (401): back to the sign-in, saying why. */
+  #sessionLost() {
+    if (this.#screen === 'join') return;
+    const number = this.#me?.meeting_number ?? rememberedMeeting();
+    this.#live?.close();
+    this.#live = null;
+    localMedia.release();
+    this.#me = null;
+    this.#showJoin(number, 'join.sessionEnded');
+  }
+
+  /** The live channel keeps failing: is the session still valid and the hearing still on? */
+  async #checkSession() {
+    if (this.#checkingSession || !this.#me) return;
+    this.#checkingSession = true;
+    try {
+      this.#me = await participantMe();
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) this.#sessionLost();
+      else if (error instanceof ApiError && error.status === 410) this.#showFinished(error.problem);
+      // Otherwise (offline): the live client keeps trying.
+    } finally {
+      this.#checkingSession = false;
+    }
+  }
+
+  /** @param {RoomAction} action */
+  async #act(action) {
+    if ((/** @type {readonly string[]} */ (COMING)).includes(action)) {
+      openPanel(
+        this,
+        /** @type {MessageKey} */ (`room.menu.${action}`),
+        h(
+          'div',
+          { class: 'coming', attrs: { 'data-testid': 'coming-soon' } },
+          h('p', { class: 'coming-title', i18n: 'room.coming' }),
+          h('p', { class: 'hint', i18n: /** @type {MessageKey} */ (`room.coming.${action}`) }),
+        ),
+        action,
+      );
+    } else if (action === 'devices') {
+      const check = create('cc-device-check', CcDeviceCheck);
+      const panel = openPanel(this, 'room.menu.devices', check, 'devices');
+      check.setup({ mode: 'room' });
+      check.addEventListener('cc-device-done', () => panel.close());
+    } else if (action === 'tour') {
+      const tour = create('cc-tour', CcTour);
+      tour.setup();
+      const panel = openPanel(this, 'room.menu.tour', tour, 'tour');
+      tour.addEventListener('cc-tour-done', () => panel.close());
+      tour.focus();
+    } else if (action === 'leave') {
+      const ok = await confirmDialog('leave.confirm', undefined, 'leave.do', true);
+      if (ok) await this.#leave();
+    }
+  }
+
+  /** Leave the hearing: end the session (DELETE /participant/me), close the channel, stop the camera. */
+  async #leave() {
+    this.#leaving = true;
+    try {
+      await leaveHearing();
+    } catch (error) {
+      // Already signed out (401) counts as left; anything else is shown and nothing changes.
+      if (!(error instanceof ApiError && (error.status === 401 || error.status === 410))) {
+        this.#showError(error, () => void this.#leave());
+        return;
+      }
+    } finally {
+      this.#leaving = false;
+    }
+    this.#live?.close();
+    this.#live = null;
+    localMedia.release();
+    this.#showLeft();
+  }
+}
+
+customElements.define('cc-join-app', CcJoinApp);
