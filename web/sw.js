@@ -6,7 +6,7 @@
  * Activate: caches of older versions are deleted. Bump VERSION whenever SHELL changes.
  */
 
-const VERSION = '2026-11-28.1';
+const VERSION = '2026-11-28.2';
 const CACHE_PREFIX = 'cloudcourt-client-';
 const CACHE = `${CACHE_PREFIX}${VERSION}`;
 
@@ -27,6 +27,7 @@ const SHELL = [
   '/lib/forms.js',
   '/lib/i18n.js',
   '/lib/install.js',
+  '/lib/meeting.js',
   '/lib/platform.js',
   '/i18n/zh-CN.js',
   '/i18n/en.js',

@@ -1,4 +1,3 @@
-/** Client download page root <cc-client> (served at /d and /d/{会议号}): the meeting number, 进入庭审, install guidance for this device, camera/mic permissions; registers the service worker. */
 
 import { CcClientGuide } from '../components/cc-client-guide.js';
 import { CcClientMeeting } from '../components/cc-client-meeting.js';
@@ -8,38 +7,7 @@ import { create, h, replaceChildren } from '../lib/dom.js';
 import { relabel, setTitleKey } from '../lib/i18n.js';
 import { INSTALL_EVENT, isStandalone, justInstalled } from '../lib/install.js';
 import { currentDevice } from '../lib/platform.js';
-
-/** Where the last meeting number seen on this device is kept, for the installed app that starts at /d. */
-const MEETING_KEY = 'cloudcourt.meetingNumber';
-
-/**
- * The meeting number in `/d/{8 digits}`.
- * @param {string} pathname
- * @returns {string} the number, or '' when the path has none
- */
-export function meetingFromPath(pathname) {
-  const match = /^\/d\/(\d{8})\/?$/.exec(pathname);
-  return match?.[1] ?? '';
-}
-
-/** @returns {string} */
-function rememberedMeeting() {
-  try {
-    const value = localStorage.getItem(MEETING_KEY) ?? '';
-    return /^\d{8}$/.test(value) ? value : '';
-  } catch {
-    return '';
-  }
-}
-
-/** @param {string} number */
-function rememberMeeting(number) {
-  try {
-    localStorage.setItem(MEETING_KEY, number);
-  } catch {
-    // Not remembered: the installed app will ask for the number.
-  }
-}
+import { meetingFromPath, rememberMeeting, rememberedMeeting } from '../lib/meeting.js';
 
 /** Register /sw.js for the whole site, so the page opens offline and the browser offers installation. */
 function registerServiceWorker() {
@@ -58,7 +26,7 @@ export class CcClient extends HTMLElement {
     setTitleKey('client.title');
     const device = currentDevice();
     const standalone = isStandalone();
-    const number = meetingFromPath(location.pathname);
+    const number = meetingFromPath('/d', location.pathname);
     if (number) rememberMeeting(number);
     this.dataset.platform = device.platform;
     if (standalone) this.dataset.standalone = '';

@@ -20,6 +20,7 @@ import { problemOf, setErrorText } from '../lib/forms.js';
 import { bindLocalized, relabel, setTitleKey } from '../lib/i18n.js';
 import { LiveClient } from '../lib/live.js';
 import { localMedia } from '../lib/media.js';
+import { meetingFromPath, rememberMeeting, rememberedMeeting } from '../lib/meeting.js';
 
 /** @typedef {import('../lib/types.js').ParticipantMe} ParticipantMe */
 /** @typedef {import('../lib/types.js').Problem} Problem */
@@ -27,40 +28,8 @@ import { localMedia } from '../lib/media.js';
 /** @typedef {import('../components/cc-room.js').RoomAction} RoomAction */
 /** @typedef {'boot' | 'join' | 'devices' | 'rules' | 'tour' | 'waiting' | 'room' | 'ended' | 'left' | 'finished' | 'replaced' | 'error'} Screen */
 
-/** The meeting number last used on this device (shared with the client download page). */
-const MEETING_KEY = 'cloudcourt.meetingNumber';
-
 /** Functions that come with later work: their panels say so. */
 const COMING = /** @type {const} */ (['upload', 'transcript', 'confirm']);
-
-/**
- * The meeting number in `/join/{8 digits}`.
- * @param {string} pathname
- * @returns {string} the number, or '' when the path has none
- */
-export function meetingFromPath(pathname) {
-  const match = /^\/join\/(\d{8})\/?$/.exec(pathname);
-  return match?.[1] ?? '';
-}
-
-/** @returns {string} */
-function rememberedMeeting() {
-  try {
-    const value = localStorage.getItem(MEETING_KEY) ?? '';
-    return /^\d{8}$/.test(value) ? value : '';
-  } catch {
-    return '';
-  }
-}
-
-/** @param {string} number */
-function rememberMeeting(number) {
-  try {
-    localStorage.setItem(MEETING_KEY, number);
-  } catch {
-    // Not remembered: typed in again next time.
-  }
-}
 
 export class CcJoinApp extends HTMLElement {
   /** @type {ParticipantMe | null} */
@@ -117,7 +86,7 @@ export class CcJoinApp extends HTMLElement {
   }
 
   async #boot() {
-    const fromPath = meetingFromPath(location.pathname);
+    const fromPath = meetingFromPath('/join', location.pathname);
     if (fromPath) rememberMeeting(fromPath);
     try {
       const me = await participantMe();
