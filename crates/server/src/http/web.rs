@@ -1,5 +1,6 @@
-//! The browser client, embedded from `web/` so the binary runs from any directory:
-//! `web/X` is served at `/X`, a folder at its `index.html`; `/` leads to the console.
+//! The browser client, embedded from `web/` so the binary runs from any directory (in
+//! debug builds too: `build.rs` rebuilds when `web/` changes): `web/X` is served at
+//! `/X`, a folder at its `index.html`; `/` leads to the console.
 
 use super::error::ApiError;
 use axum::Router;
