@@ -1,7 +1,8 @@
 /**
  * <cc-hearing-detail>: one hearing — case, time, 会议号, state, bench, participants (add/edit/delete, 通知状态, 重发),
  * transitions, 修改开庭时间 and 开庭通知. While an invitation waits to be sent (or to be retried) it re-reads the hearing.
- * The live channel shows each participant's presence (在线/离线, 等待入庭, 已签到) with 准许入庭 (check-in).
+ * The live channel shows each participant's presence (在线/离线, 等待入庭, 已签到) with 准许入庭 (check-in); 进入庭审室
+ * opens the staff's hearing room (`#/hearings/{id}/room`).
  */
 
 import { checkInParticipant, deleteParticipant, getHearing, resendInvitation, transitionHearing } from '../lib/api.js';
@@ -24,22 +25,22 @@ import { CcSmsStatus } from './cc-sms-status.js';
 /** @typedef {import('../lib/types.js').LiveMember} LiveMember */
 
 /** Transitions that ask before they happen. */
-const CONFIRM = /** @type {Partial<Record<Transition, MessageKey>>} */ ({
+export const CONFIRM = /** @type {Partial<Record<Transition, MessageKey>>} */ ({
   cancel: 'confirm.cancel',
   close: 'confirm.close',
   archive: 'confirm.archive',
 });
 
 /** Transitions shown as the main (primary) action. */
-const PRIMARY = new Set(['open', 'start', 'resume']);
+export const PRIMARY = new Set(['open', 'start', 'resume']);
 /** Transitions shown as destructive. */
-const DANGER = new Set(['cancel', 'close']);
+export const DANGER = new Set(['cancel', 'close']);
 /** States in which the participants may still be changed. */
 const EDITABLE = new Set(['scheduled', 'open', 'in_session', 'recess']);
 /** States in which the time may be changed. */
 const RESCHEDULABLE = new Set(['scheduled', 'open']);
 /** Transition buttons in a stable order. */
-const ORDER = /** @type {Transition[]} */ (['open', 'start', 'recess', 'resume', 'close', 'archive', 'cancel']);
+export const ORDER = /** @type {Transition[]} */ (['open', 'start', 'recess', 'resume', 'close', 'archive', 'cancel']);
 /** How often to re-read the hearing while an invitation is queued. */
 const POLL_MS = 2000;
 /** Retries further ahead than this are not waited for (刷新 or the next visit shows them). */
@@ -97,6 +98,15 @@ export class CcHearingDetail extends HTMLElement {
     replaceChildren(
       this.#actions,
       h('h3', { i18n: 'detail.actions', attrs: { id: actionsTitle } }),
+      h(
+        'p',
+        { class: 'actions' },
+        h('a', {
+          class: 'button primary',
+          i18n: 'staffRoom.enter',
+          attrs: { href: `#/hearings/${encodeURIComponent(hearingId)}/room`, 'data-testid': 'enter-room' },
+        }),
+      ),
       this.#actionButtons,
       this.#actionError,
       this.#actionStatus,

@@ -412,6 +412,20 @@ const en = {
   'admit.do': 'Admit',
   'admit.doLabel': 'Admit {name}',
   'admit.done': '{name} was admitted.',
+
+  'staffRoom.enter': 'Enter the hearing room',
+  'staffRoom.title': 'Hearing room',
+  'staffRoom.back': 'Back',
+  'staffRoom.loading': 'Entering the hearing room…',
+  'staffRoom.tiles': 'Hearing room video',
+  'staffRoom.state': 'Hearing state',
+  'staffRoom.waiting': 'Waiting room',
+  'staffRoom.waitingCount': '{count} waiting',
+  'staffRoom.noneWaiting': 'Nobody is waiting to be admitted.',
+  'staffRoom.openFirst': 'Open the waiting room to admit participants.',
+  'staffRoom.camera.denied': 'The camera was not allowed: your tile shows an avatar. You can still run the hearing.',
+  'staffRoom.camera.none': 'No camera was found: your tile shows an avatar.',
+  'staffRoom.camera.unavailable': 'The camera is not available right now: your tile shows an avatar.',
 };
 
 export default en;

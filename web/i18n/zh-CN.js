@@ -411,6 +411,20 @@ const zh = {
   'admit.do': '准许入庭',
   'admit.doLabel': '准许 {name} 入庭',
   'admit.done': '已准许 {name} 入庭。',
+
+  'staffRoom.enter': '进入庭审室',
+  'staffRoom.title': '庭审室',
+  'staffRoom.back': '返回',
+  'staffRoom.loading': '正在进入庭审室…',
+  'staffRoom.tiles': '庭审室画面',
+  'staffRoom.state': '庭审状态',
+  'staffRoom.waiting': '候庭',
+  'staffRoom.waitingCount': '{count} 人',
+  'staffRoom.noneWaiting': '暂无等待入庭的参与人。',
+  'staffRoom.openFirst': '开放候庭后可准许入庭。',
+  'staffRoom.camera.denied': '摄像头未获授权，您的画面以头像显示；不影响主持庭审。',
+  'staffRoom.camera.none': '未检测到摄像头，您的画面以头像显示。',
+  'staffRoom.camera.unavailable': '摄像头暂不可用，您的画面以头像显示。',
 };
 
 export default zh;
