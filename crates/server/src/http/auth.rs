@@ -78,38 +78,55 @@ impl FromRequestParts<AppState> for Staff {
     }
 }
 
-fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+/// The value of the cookie `name`, if the request carries a non-empty one.
+pub(super) fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(cookie, _)| *cookie == name)
         .map(|(_, value)| value)
         .filter(|value| !value.is_empty())
 }
 
-fn token_hash(token: &str) -> String {
+fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    cookie_value(headers, COOKIE)
+}
+
+/// What is stored of a session token: its SHA-256, so a stolen database opens nothing.
+pub(super) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-fn new_token() -> String {
+/// A fresh session token: 256 random bits.
+pub(super) fn new_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn cookie(state: &AppState, value: &str, max_age_seconds: u64) -> ApiResult<HeaderValue> {
+/// A session cookie: HttpOnly, SameSite=Strict, Secure when served over HTTPS.
+pub(super) fn session_cookie_header(
+    state: &AppState,
+    name: &str,
+    value: &str,
+    max_age_seconds: u64,
+) -> ApiResult<HeaderValue> {
     let secure = if state.config.cookie_secure {
         "; Secure"
     } else {
         ""
     };
     HeaderValue::from_str(&format!(
-        "{COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}{secure}"
+        "{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}{secure}"
     ))
     .map_err(ApiError::internal)
+}
+
+fn cookie(state: &AppState, value: &str, max_age_seconds: u64) -> ApiResult<HeaderValue> {
+    session_cookie_header(state, COOKIE, value, max_age_seconds)
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

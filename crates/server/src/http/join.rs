@@ -3,23 +3,21 @@
 //! participant of one hearing, in an HttpOnly cookie. Also what a participant does
 //! before entering: read their hearing, confirm the court rules, leave.
 
+use super::auth::{new_token, session_cookie_header, token_hash};
 use super::error::{ApiError, ApiJson, ApiResult};
 use crate::app::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
 use chrono::{DateTime, Utc};
 use court::join::{CODE_LIFETIME, CodeRefusal, IssuedCode, SESSION_LIFETIME};
 use court::{
     Action, ActorRole, AuditActor, Hearing, HearingState, Invalid, MeetingNumber, NewAuditEvent,
     NoticeKind, OutboxMessage, Participant, ParticipantRole, PhoneNumber, SmsStatus, permits,
 };
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
 use std::time::Instant;
 use store::ParticipantMark;
@@ -68,19 +66,7 @@ fn joinable(state: HearingState) -> bool {
 }
 
 fn cookie_token(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value)
-        .filter(|value| !value.is_empty())
-}
-
-fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+    super::auth::cookie_value(headers, COOKIE)
 }
 
 fn unauthenticated() -> ApiError {
@@ -386,9 +372,7 @@ async fn verify_code(
         }
         Err(CodeRefusal::Void) => return Err(refused()),
     }
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let token = new_token();
     let audit = NewAuditEvent::new(
         AuditActor::Participant {
             id: participant.id,
@@ -408,16 +392,8 @@ async fn verify_code(
         return Err(refused());
     }
     state.join_failures.clear(&phone_key);
-    let secure = if state.config.cookie_secure {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = HeaderValue::from_str(&format!(
-        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-        SESSION_LIFETIME.num_seconds()
-    ))
-    .map_err(ApiError::internal)?;
+    let lifetime = SESSION_LIFETIME.num_seconds().unsigned_abs();
+    let cookie = session_cookie_header(&state, COOKIE, &token, lifetime)?;
     let me = participant_me(&state, &participant, &hearing).await?;
     Ok(([(header::SET_COOKIE, cookie)], axum::Json(me)).into_response())
 }
@@ -448,10 +424,7 @@ async fn leave(
             .await?;
     }
     super::live::publish_roster(&state, session.hearing.id).await;
-    let clear = HeaderValue::from_str(&format!(
-        "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
-    ))
-    .map_err(ApiError::internal)?;
+    let clear = session_cookie_header(&state, COOKIE, "", 0)?;
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
 }
 
