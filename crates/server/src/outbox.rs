@@ -18,6 +18,9 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often the worker looks for due messages and reminders without being woken.
 const POLL_EVERY: Duration = Duration::from_secs(5);
 const BATCH: i64 = 20;
+/// How long a receipt waits for the record of its send: tries × step.
+const RECEIPT_WAIT_TRIES: u32 = 40;
+const RECEIPT_WAIT_STEP: Duration = Duration::from_millis(250);
 /// How often hearings are checked for due reminders.
 const REMINDER_SCAN_EVERY: Duration = Duration::from_secs(30);
 
@@ -206,8 +209,18 @@ async fn send_one(
 }
 
 async fn apply_receipt(store: &dyn Store, receipt: &sms::Receipt) -> store::Result<()> {
-    let Some(message) = store.sms_by_provider_id(&receipt.provider_id).await? else {
-        tracing::debug!(provider_id = %receipt.provider_id, "outbox: receipt for an unknown message");
+    // A receipt can overtake the record of the send it belongs to (the SMSC answers
+    // fast, our commit comes after): give that record a few seconds to land.
+    let mut found = None;
+    for _ in 0..RECEIPT_WAIT_TRIES {
+        found = store.sms_by_provider_id(&receipt.provider_id).await?;
+        if found.is_some() {
+            break;
+        }
+        tokio::time::sleep(RECEIPT_WAIT_STEP).await;
+    }
+    let Some(message) = found else {
+        tracing::warn!(provider_id = %receipt.provider_id, "outbox: receipt for an unknown message");
         return Ok(());
     };
     let mut details = summary(&message);
