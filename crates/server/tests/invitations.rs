@@ -25,28 +25,8 @@ fn local(days: i64, time: &str) -> (String, String) {
 }
 
 async fn hearing(app: &TestApp, clerk: &Client, number: &str, participants: Value) -> Value {
-    let case = json(
-        clerk
-            .post(app.url("/api/v1/cases"))
-            .json(&json!({"case_number": number, "cause": "民间借贷纠纷"}))
-            .send()
-            .await
-            .expect("request"),
-        StatusCode::CREATED,
-    )
-    .await;
     let (at, _) = local(1, "09:30");
-    let response = clerk
-        .post(app.url("/api/v1/hearings"))
-        .json(&json!({
-            "case_id": case["id"], "scheduled_at": at,
-            "judge_ids": [app.judge.id], "clerk_id": app.clerk.id,
-            "participants": participants,
-        }))
-        .send()
-        .await
-        .expect("request");
-    json(response, StatusCode::CREATED).await
+    common::schedule(app, clerk, number, &at, participants).await
 }
 
 async fn send_invitations(app: &TestApp, client: &Client, hearing: &Value) -> reqwest::Response {

@@ -21,30 +21,8 @@ on_both_backends!(
 );
 
 async fn hearing_with(app: &TestApp, clerk: &Client, number: &str, participants: Value) -> Value {
-    let case = json(
-        clerk
-            .post(app.url("/api/v1/cases"))
-            .json(&json!({"case_number": number, "cause": "民间借贷纠纷"}))
-            .send()
-            .await
-            .expect("request"),
-        StatusCode::CREATED,
-    )
-    .await;
     let at = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
-    json(
-        clerk
-            .post(app.url("/api/v1/hearings"))
-            .json(
-                &json!({"case_id": case["id"], "scheduled_at": at, "judge_ids": [app.judge.id],
-                          "clerk_id": app.clerk.id, "participants": participants}),
-            )
-            .send()
-            .await
-            .expect("request"),
-        StatusCode::CREATED,
-    )
-    .await
+    common::schedule(app, clerk, number, &at, participants).await
 }
 
 async fn request_code(

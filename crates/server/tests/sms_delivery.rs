@@ -17,30 +17,8 @@ use tokio::process::{Child, Command};
 
 /// Creates a hearing with `participants` and sends its invitations.
 async fn invite(app: &TestApp, clerk: &Client, number: &str, participants: Value) -> Value {
-    let case = json(
-        clerk
-            .post(app.url("/api/v1/cases"))
-            .json(&json!({"case_number": number, "cause": "民间借贷纠纷"}))
-            .send()
-            .await
-            .expect("request"),
-        StatusCode::CREATED,
-    )
-    .await;
     let at = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
-    let hearing = json(
-        clerk
-            .post(app.url("/api/v1/hearings"))
-            .json(
-                &json!({"case_id": case["id"], "scheduled_at": at, "judge_ids": [app.judge.id],
-                          "clerk_id": app.clerk.id, "participants": participants}),
-            )
-            .send()
-            .await
-            .expect("request"),
-        StatusCode::CREATED,
-    )
-    .await;
+    let hearing = common::schedule(app, clerk, number, &at, participants).await;
     let response = clerk
         .post(app.url(&format!("/api/v1/hearings/{}/invitations", id(&hearing))))
         .send()

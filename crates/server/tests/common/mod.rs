@@ -278,6 +278,41 @@ pub async fn json(response: Response, expected: StatusCode) -> Value {
     serde_json::from_str(&text).unwrap_or(Value::Null)
 }
 
+/// Creates a case numbered `case_number` and schedules its hearing at `scheduled_at`
+/// before the app's judge and clerk, with `participants`; returns the hearing's detail.
+pub async fn schedule(
+    app: &TestApp,
+    clerk: &Client,
+    case_number: &str,
+    scheduled_at: &str,
+    participants: Value,
+) -> Value {
+    let case = json(
+        clerk
+            .post(app.url("/api/v1/cases"))
+            .json(&serde_json::json!({"case_number": case_number, "cause": "民间借贷纠纷"}))
+            .send()
+            .await
+            .expect("request"),
+        StatusCode::CREATED,
+    )
+    .await;
+    let hearing = serde_json::json!({
+        "case_id": case["id"], "scheduled_at": scheduled_at,
+        "judge_ids": [app.judge.id], "clerk_id": app.clerk.id, "participants": participants,
+    });
+    json(
+        clerk
+            .post(app.url("/api/v1/hearings"))
+            .json(&hearing)
+            .send()
+            .await
+            .expect("request"),
+        StatusCode::CREATED,
+    )
+    .await
+}
+
 /// GETs `url` and returns its JSON, expecting 200.
 pub async fn get_ok(client: &Client, url: impl reqwest::IntoUrl) -> Value {
     json(
