@@ -6,7 +6,7 @@
 //! The request is `POST /?PhoneNumbers=…&SignName=…` with an empty body, the action and
 //! version in `x-acs-*` headers, and an `Authorization` header computed by [`acs3`].
 
-use crate::cloud_http::{endpoint_url, error_chain, kind_names, read_limited, snippet};
+use crate::cloud_http::{endpoint_url, exchange, kind_names, snippet};
 use crate::{Accepted, BuildError, Driver, Kind, Message, SendError};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -155,20 +155,6 @@ impl AliyunDriver {
         }
         Ok(parameters)
     }
-
-    fn transport_error(&self, error: &reqwest::Error) -> SendError {
-        let detail = error_chain(error);
-        if error.is_builder() {
-            SendError::Rejected(format!("aliyun: cannot build the request: {detail}"))
-        } else if error.is_timeout() {
-            SendError::Temporary(format!(
-                "aliyun: no answer from {} within {}s: {detail}",
-                self.host, self.timeout_seconds
-            ))
-        } else {
-            SendError::Temporary(format!("aliyun: cannot reach {}: {detail}", self.host))
-        }
-    }
 }
 
 #[async_trait::async_trait]
@@ -203,31 +189,15 @@ impl Driver for AliyunDriver {
         }
         request = request.header("authorization", &signed.authorization);
 
-        let outcome = match request.send().await {
-            Err(error) => Err(self.transport_error(&error)),
-            Ok(response) => {
-                let status = response.status().as_u16();
-                match read_limited(response).await {
-                    Ok(body) => classify(status, &body),
-                    Err(error) => Err(self.transport_error(&error)),
-                }
-            }
-        };
-        match &outcome {
-            Ok(accepted) => tracing::info!(
-                phone = %crate::masked(&message.phone),
-                kind = message.kind.as_str(),
-                biz_id = accepted.provider_id.as_deref().unwrap_or(""),
-                "aliyun accepted the message"
-            ),
-            Err(error) => tracing::warn!(
-                phone = %crate::masked(&message.phone),
-                kind = message.kind.as_str(),
-                %error,
-                "aliyun did not take the message"
-            ),
-        }
-        outcome
+        exchange(
+            "aliyun",
+            &self.host,
+            self.timeout_seconds,
+            request,
+            message,
+            classify,
+        )
+        .await
     }
 }
 

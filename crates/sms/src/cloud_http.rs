@@ -1,7 +1,7 @@
 //! What the cloud SMS drivers (Aliyun, Tencent) share about talking HTTP to a provider:
 //! the endpoint, bounded answers, and error texts that keep their causes.
 
-use crate::Kind;
+use crate::{Accepted, Kind, Message, SendError};
 
 /// The largest answer read from a provider; theirs are a few hundred bytes.
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
@@ -37,7 +37,7 @@ pub(crate) fn kind_names() -> String {
 }
 
 /// Reads an answer, refusing to hold more than [`MAX_ANSWER_BYTES`].
-pub(crate) async fn read_limited(
+async fn read_limited(
     mut response: reqwest::Response,
 ) -> Result<Vec<u8>, reqwest::Error> {
     let mut body = Vec::new();
@@ -62,7 +62,7 @@ pub(crate) fn snippet(body: &[u8]) -> String {
 }
 
 /// An error with its causes, since reqwest's own message hides the reason (refused, DNS…).
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
@@ -71,4 +71,53 @@ pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// Sends a signed request to a provider and judges its bounded answer with `classify`;
+/// network faults become errors worded for staff. Logs the outcome with the phone masked.
+pub(crate) async fn exchange(
+    provider: &'static str,
+    host: &str,
+    timeout_seconds: u64,
+    request: reqwest::RequestBuilder,
+    message: &Message,
+    classify: fn(u16, &[u8]) -> Result<Accepted, SendError>,
+) -> Result<Accepted, SendError> {
+    let transport_error = |error: &reqwest::Error| {
+        let detail = error_chain(error);
+        if error.is_builder() {
+            SendError::Rejected(format!("{provider}: cannot build the request: {detail}"))
+        } else if error.is_timeout() {
+            SendError::Temporary(format!(
+                "{provider}: no answer from {host} within {timeout_seconds}s: {detail}"
+            ))
+        } else {
+            SendError::Temporary(format!("{provider}: cannot reach {host}: {detail}"))
+        }
+    };
+    let outcome = match request.send().await {
+        Err(error) => Err(transport_error(&error)),
+        Ok(response) => {
+            let status = response.status().as_u16();
+            match read_limited(response).await {
+                Ok(body) => classify(status, &body),
+                Err(error) => Err(transport_error(&error)),
+            }
+        }
+    };
+    match &outcome {
+        Ok(accepted) => tracing::info!(
+            phone = %crate::masked(&message.phone),
+            kind = message.kind.as_str(),
+            provider_id = accepted.provider_id.as_deref().unwrap_or(""),
+            "{provider} accepted the message"
+        ),
+        Err(error) => tracing::warn!(
+            phone = %crate::masked(&message.phone),
+            kind = message.kind.as_str(),
+            %error,
+            "{provider} did not take the message"
+        ),
+    }
+    outcome
 }

@@ -6,7 +6,7 @@
 //! templates are positional (`{1}`, `{2}`…), so each kind's parameter names are listed in
 //! order in `template_params`.
 
-use crate::cloud_http::{endpoint_url, error_chain, kind_names, read_limited, snippet};
+use crate::cloud_http::{endpoint_url, exchange, kind_names, snippet};
 use crate::{Accepted, BuildError, Driver, Kind, Message, SendError};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -200,20 +200,6 @@ impl TencentDriver {
         serde_json::to_vec(&request)
             .map_err(|e| SendError::Rejected(format!("tencent: cannot encode the request: {e}")))
     }
-
-    fn transport_error(&self, error: &reqwest::Error) -> SendError {
-        let detail = error_chain(error);
-        if error.is_builder() {
-            SendError::Rejected(format!("tencent: cannot build the request: {detail}"))
-        } else if error.is_timeout() {
-            SendError::Temporary(format!(
-                "tencent: no answer from {} within {}s: {detail}",
-                self.host, self.timeout_seconds
-            ))
-        } else {
-            SendError::Temporary(format!("tencent: cannot reach {}: {detail}", self.host))
-        }
-    }
 }
 
 #[async_trait::async_trait]
@@ -250,31 +236,15 @@ impl Driver for TencentDriver {
             .header("authorization", &signed.authorization)
             .body(body);
 
-        let outcome = match request.send().await {
-            Err(error) => Err(self.transport_error(&error)),
-            Ok(response) => {
-                let status = response.status().as_u16();
-                match read_limited(response).await {
-                    Ok(answer) => classify(status, &answer),
-                    Err(error) => Err(self.transport_error(&error)),
-                }
-            }
-        };
-        match &outcome {
-            Ok(accepted) => tracing::info!(
-                phone = %crate::masked(&message.phone),
-                kind = message.kind.as_str(),
-                serial_no = accepted.provider_id.as_deref().unwrap_or(""),
-                "tencent accepted the message"
-            ),
-            Err(error) => tracing::warn!(
-                phone = %crate::masked(&message.phone),
-                kind = message.kind.as_str(),
-                %error,
-                "tencent did not take the message"
-            ),
-        }
-        outcome
+        exchange(
+            "tencent",
+            &self.host,
+            self.timeout_seconds,
+            request,
+            message,
+            classify,
+        )
+        .await
     }
 }
 
