@@ -178,6 +178,13 @@ async fn invitations_carry_the_seed_text_and_go_out_once(app: &TestApp) {
             .count(),
         2
     );
+    // Each record names what it queued: two, then only the newcomer.
+    let queued: Vec<usize> = events
+        .iter()
+        .filter(|e| e.action == "notice.invitations")
+        .map(|e| e.details["queued"].as_array().map_or(0, Vec::len))
+        .collect();
+    assert_eq!(queued, vec![2, 1]);
 
     // The CLI shows the same outbox.
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_cloudcourt"))

@@ -37,9 +37,7 @@ pub(crate) fn kind_names() -> String {
 }
 
 /// Reads an answer, refusing to hold more than [`MAX_ANSWER_BYTES`].
-async fn read_limited(
-    mut response: reqwest::Response,
-) -> Result<Vec<u8>, reqwest::Error> {
+async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, reqwest::Error> {
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await? {
         let room = MAX_ANSWER_BYTES.saturating_sub(body.len());

@@ -191,8 +191,9 @@ pub trait Store: Send + Sync + 'static {
     async fn participant_counts(&self, court_id: CourtId) -> Result<HashMap<HearingId, i64>>;
 
     /// Queues SMS messages, skipping any whose idempotency key is already queued; with
-    /// `notices_sent`, records on the hearing when its notices went out. Returns the
-    /// number queued.
+    /// `notices_sent`, records on the hearing when its notices went out. The audit
+    /// event (appended only when something was queued) gets a `queued` list of the
+    /// message and participant ids. Returns the number queued.
     async fn enqueue_sms(
         &self,
         messages: &[OutboxMessage],

@@ -930,10 +930,10 @@ macro_rules! sql_store {
                 audit: NewAuditEvent,
             ) -> Result<usize> {
                 let mut tx = self.writer.begin().await?;
-                let mut queued = 0;
+                let mut queued = Vec::new();
                 for message in messages {
                     if insert_sms(&mut tx, message).await? {
-                        queued += 1;
+                        queued.push(serde_json::json!({"message_id": message.id, "participant_id": message.participant_id}));
                     }
                 }
                 if let Some((hearing_id, at)) = notices_sent {
@@ -944,11 +944,17 @@ macro_rules! sql_store {
                         .await?;
                 }
                 // Nothing new queued (a second click): nothing happened worth a record.
-                if queued > 0 {
+                let count = queued.len();
+                if count > 0 {
+                    // The record names what was queued, not what was only asked for.
+                    let mut audit = audit;
+                    if let Some(details) = audit.details.as_object_mut() {
+                        details.insert("queued".into(), queued.into());
+                    }
                     append_audit_in(&mut tx, audit).await?;
                 }
                 tx.commit().await?;
-                Ok(queued)
+                Ok(count)
             }
 
             async fn claim_due_sms(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<OutboxMessage>> {

@@ -189,7 +189,6 @@ async fn send_invitations(
         staff.actor(),
         "notice.invitations",
         json!({
-            "messages": messages.iter().map(|m| json!({"message_id": m.id, "participant_id": m.participant_id})).collect::<Vec<_>>(),
             "without_phone": skipped.iter().map(|s| s.participant_id).collect::<Vec<_>>(),
         }),
     )
