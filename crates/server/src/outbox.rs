@@ -6,7 +6,7 @@
 use crate::config::Config;
 use crate::notices::HearingNotices;
 use chrono::Utc;
-use court::{AuditActor, NewAuditEvent, NoticeKind, OutboxMessage, SmsStatus};
+use court::{AuditActor, NewAuditEvent, OutboxMessage, SmsStatus};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -278,6 +278,3 @@ pub async fn queue_reminders(store: &dyn Store, config: &Config) -> store::Resul
     }
     Ok(())
 }
-
-/// The kinds shown as a participant's notice status: what told them the current time.
-pub const SCHEDULE_NOTICES: [NoticeKind; 2] = [NoticeKind::Invitation, NoticeKind::Reschedule];

@@ -105,7 +105,8 @@ pub async fn latest_schedule_notices(
     hearing_id: HearingId,
 ) -> ApiResult<HashMap<ParticipantId, OutboxMessage>> {
     let mut latest: HashMap<ParticipantId, OutboxMessage> = HashMap::new();
-    for kind in crate::outbox::SCHEDULE_NOTICES {
+    // What told them the current time: the invitation, or the notice of a new time.
+    for kind in [NoticeKind::Invitation, NoticeKind::Reschedule] {
         for message in state.store.hearing_sms(hearing_id, kind).await? {
             let Some(participant) = message.participant_id else {
                 continue;
