@@ -247,3 +247,140 @@
  */
 
 export {};
+
+/**
+ * One line of the transcript: who spoke (role and name) and what was said.
+ * @typedef {Object} TranscriptEntry
+ * @property {Role} role
+ * @property {string} name
+ * @property {string} text
+ */
+
+/**
+ * The header the server fills from the hearing (the client never sends it).
+ * @typedef {Object} TranscriptHeader
+ * @property {string} court 法院, e.g. 北京市石景山区人民法院
+ * @property {string} title 庭审笔录
+ * @property {string} time 时间, court-local date as the seed writes it: 2020年03月12日
+ * @property {string} place 地点: 互联网庭审
+ * @property {string} cause 案由
+ * @property {string} case_number 案号
+ * @property {string[]} judges 审判人员 (names)
+ * @property {string} clerk 书记员 (name)
+ */
+
+/**
+ * A transcript version as read (`GET …/transcript[?version=N]`). Version 0 is the empty
+ * draft before the first save (no hash, no time).
+ * @typedef {Object} Transcript
+ * @property {string} hearing_id
+ * @property {number} version
+ * @property {number} latest_version
+ * @property {string | null} sha256 hex SHA-256 of the version's canonical form
+ * @property {string | null} saved_at RFC 3339
+ * @property {string | null} saved_by display name of the clerk who saved it
+ * @property {TranscriptHeader} header
+ * @property {string} opening_note the seed's note: (开庭审理前，书记员应当查明…)
+ * @property {TranscriptEntry[]} entries
+ * @property {{open: boolean, opened_at: string | null}} confirmation
+ */
+
+/**
+ * The clerk's save (`PUT …/transcript`): the whole list of entries, the version it was
+ * edited from, and a client-made id so that a resent save is recognised.
+ * @typedef {Object} TranscriptSave
+ * @property {number} base_version
+ * @property {string} save_id UUID
+ * @property {TranscriptEntry[]} entries
+ */
+
+/**
+ * @typedef {Object} TranscriptSaved
+ * @property {number} version
+ * @property {string} sha256
+ * @property {string} saved_at
+ * @property {boolean} created false when nothing changed or the save_id was seen before
+ */
+
+/**
+ * @typedef {Object} TranscriptVersionSummary
+ * @property {number} version
+ * @property {string} sha256
+ * @property {string} saved_at
+ * @property {string} saved_by
+ * @property {number} entry_count
+ */
+
+/**
+ * @typedef {Object} SignatureSummary
+ * @property {string} id
+ * @property {number} version the version signed
+ * @property {string} sha256 that version's hash
+ * @property {string} signed_at
+ * @property {string} image_url PNG of the handwriting
+ */
+
+/**
+ * @typedef {'pending' | 'accepted' | 'refused'} CorrectionStatus
+ */
+
+/**
+ * A 申请补正: a participant asks for the transcript to be corrected instead of signing.
+ * @typedef {Object} Correction
+ * @property {string} id
+ * @property {string} participant_id
+ * @property {string} name
+ * @property {Role} role
+ * @property {number} version the version it is about
+ * @property {string} text
+ * @property {string} requested_at
+ * @property {CorrectionStatus} status
+ * @property {string | null} reason the clerk's reason when refused (or note when accepted)
+ * @property {string | null} resolved_at
+ * @property {number | null} resolved_version the version that carries the correction
+ */
+
+/**
+ * `signed`: signed the latest version; `outdated`: signed an older one and must sign
+ * again; `correction_requested`: waits for the clerk's answer; `pending`: not yet.
+ * @typedef {'pending' | 'signed' | 'outdated' | 'correction_requested'} ConfirmationStatus
+ */
+
+/**
+ * @typedef {Object} ConfirmationTask
+ * @property {string} participant_id
+ * @property {string} name
+ * @property {Role} role
+ * @property {ConfirmationStatus} status
+ * @property {SignatureSummary | null} signature the participant's latest signature
+ * @property {Correction | null} correction the participant's latest correction request
+ */
+
+/**
+ * @typedef {Object} Confirmation
+ * @property {boolean} open
+ * @property {string | null} opened_at
+ * @property {number} version the latest version (the one to sign)
+ * @property {string | null} sha256
+ * @property {ConfirmationTask[]} tasks one per participant (not the bench)
+ */
+
+/**
+ * A point of a handwritten stroke: canvas pixels, milliseconds since the stroke
+ * began, pressure 0..1 (0.5 where the device has none).
+ * @typedef {Object} StrokePoint
+ * @property {number} x
+ * @property {number} y
+ * @property {number} t
+ * @property {number} p
+ */
+
+/**
+ * @typedef {Object} SignatureInput
+ * @property {number} version the version shown while signing
+ * @property {string} sha256 its hash
+ * @property {number} width canvas width in CSS pixels
+ * @property {number} height canvas height in CSS pixels
+ * @property {StrokePoint[][]} strokes
+ * @property {string} image `data:image/png;base64,…` of the canvas
+ */
