@@ -3,8 +3,9 @@
  * role and name (审判长 许1, 书记员 梁1, 原告 贾1 …; not connected ones dimmed, waiting ones marked 候庭中), one's own
  * tile with the local camera when there is one (else an avatar and a short note: the room never waits for a camera),
  * the live connection state, and beside the tiles the staff controls: the hearing state with a button per allowed
- * transition (as on the detail page, 闭庭 asks first), the 候庭 list of participants waiting to be admitted (connected,
- * rules confirmed, not checked in) each with 准许入庭, and 返回 to the hearing's detail.
+ * transition (as on the detail page, 闭庭 asks first) and a link to the 庭审笔录 (`#/hearings/{id}/transcript`), the
+ * 候庭 list of participants waiting to be admitted (connected, rules confirmed, not checked in) each with 准许入庭, and
+ * 返回 to the hearing's detail.
  */
 
 import { checkInParticipant, getHearing, transitionHearing } from '../lib/api.js';
@@ -110,6 +111,15 @@ export class CcStaffRoom extends HTMLElement {
             this.#transitions,
             this.#stateError,
             this.#stateStatus,
+            h(
+              'p',
+              { class: 'actions' },
+              h('a', {
+                class: 'button small',
+                i18n: 'transcript.editor.open',
+                attrs: { href: `#/hearings/${encodeURIComponent(hearingId)}/transcript`, 'data-testid': 'open-transcript' },
+              }),
+            ),
           ),
           h(
             'section',

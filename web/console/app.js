@@ -1,4 +1,4 @@
-/** Staff console root <cc-console>: holds the session, shows login or the layout (header, 庭审, 案件, 短信, a hearing's detail, its 庭审室) by URL hash. */
+/** Staff console root <cc-console>: holds the session, shows login or the layout (header, 庭审, 案件, 短信, a hearing's detail, its 庭审室, its 庭审笔录) by URL hash. */
 
 import { CcCaseForm } from '../components/cc-case-form.js';
 import { CcCaseList } from '../components/cc-case-list.js';
@@ -9,6 +9,7 @@ import { CcLangSwitch } from '../components/cc-lang-switch.js';
 import { CcLogin } from '../components/cc-login.js';
 import { CcSmsOutbox } from '../components/cc-sms-outbox.js';
 import { CcStaffRoom } from '../components/cc-staff-room.js';
+import { CcTranscriptEditor } from '../components/cc-transcript-editor.js';
 import { UNAUTHENTICATED_EVENT, listCases, listHearings, listStaff, logout, me } from '../lib/api.js';
 import { create, h, replaceChildren } from '../lib/dom.js';
 import { setErrorText } from '../lib/forms.js';
@@ -20,7 +21,7 @@ import { applyDocumentLang, relabel } from '../lib/i18n.js';
 /** @typedef {import('../lib/types.js').HearingDetail} HearingDetail */
 /** @typedef {import('../lib/i18n.js').MessageKey} MessageKey */
 
-/** @typedef {{view: 'cases'} | {view: 'hearings'} | {view: 'hearing', id: string} | {view: 'room', id: string} | {view: 'sms', hearingId: string}} Route */
+/** @typedef {{view: 'cases'} | {view: 'hearings'} | {view: 'hearing', id: string} | {view: 'room', id: string} | {view: 'transcript', id: string} | {view: 'sms', hearingId: string}} Route */
 
 /** @returns {Route} the view named by the URL hash */
 function currentRoute() {
@@ -29,6 +30,7 @@ function currentRoute() {
   if (first === 'cases') return { view: 'cases' };
   if (first === 'sms') return { view: 'sms', hearingId: second ? decodeURIComponent(second) : '' };
   if (first === 'hearings' && second && third === 'room') return { view: 'room', id: decodeURIComponent(second) };
+  if (first === 'hearings' && second && third === 'transcript') return { view: 'transcript', id: decodeURIComponent(second) };
   if (first === 'hearings' && second) return { view: 'hearing', id: decodeURIComponent(second) };
   return { view: 'hearings' };
 }
@@ -188,6 +190,7 @@ export class CcConsole extends HTMLElement {
     else if (route.view === 'sms') this.#showSms(route.hearingId);
     else if (route.view === 'hearings') void this.#showHearings();
     else if (route.view === 'room') this.#showRoom(route.id);
+    else if (route.view === 'transcript') this.#showTranscript(route.id);
     else this.#showHearing(route.id);
   }
 
@@ -259,6 +262,15 @@ export class CcConsole extends HTMLElement {
     const room = create('cc-staff-room', CcStaffRoom);
     replaceChildren(this.#main, room);
     room.setup(id, session);
+    window.scrollTo(0, 0);
+  }
+
+  /** @param {string} id the hearing whose transcript (庭审笔录) the staff member edits or reads */
+  #showTranscript(id) {
+    const session = /** @type {Session} */ (this.#session);
+    const editor = create('cc-transcript-editor', CcTranscriptEditor);
+    replaceChildren(this.#main, editor);
+    editor.setup(id, session);
     window.scrollTo(0, 0);
   }
 

@@ -51,8 +51,9 @@ import { backoffDelay } from './live.js';
  */
 
 /**
- * What an error thrown by `send` says (duck-typed on web/lib/api.js ApiError: `status` 0 = no answer).
- * @typedef {{status: number, code: string, retryAfter?: number}} SendFailure
+ * What an error thrown by `send` says (duck-typed on web/lib/api.js ApiError: `status` 0 = no answer), with the
+ * server's message in both languages when it gave one.
+ * @typedef {{status: number, code: string, retryAfter?: number, message?: Partial<Record<'zh-CN' | 'en', string>>}} SendFailure
  */
 
 /**
@@ -129,11 +130,16 @@ export function newSaveId() {
  * @returns {SendFailure}
  */
 function failureOf(error) {
-  const e = /** @type {{status?: unknown, code?: unknown, problem?: {retry_after?: unknown}}} */ (error ?? {});
+  const e = /** @type {{status?: unknown, code?: unknown, problem?: {retry_after?: unknown, message?: unknown}}} */ (error ?? {});
   const status = typeof e.status === 'number' ? e.status : 0;
   const code = typeof e.code === 'string' ? e.code : status === 0 ? 'network' : `http_${status}`;
-  const retryAfter = typeof e.problem?.retry_after === 'number' ? e.problem.retry_after : undefined;
-  return retryAfter === undefined ? { status, code } : { status, code, retryAfter };
+  /** @type {SendFailure} */
+  const failure = { status, code };
+  if (typeof e.problem?.retry_after === 'number') failure.retryAfter = e.problem.retry_after;
+  if (e.problem?.message && typeof e.problem.message === 'object') {
+    failure.message = /** @type {Partial<Record<'zh-CN' | 'en', string>>} */ (e.problem.message);
+  }
+  return failure;
 }
 
 /**

@@ -1,0 +1,461 @@
+/**
+ * Browser test of the clerk's transcript editor in the console (#/hearings/{id}/transcript): the clerk opens it from
+ * the hearing's detail, types entries with the speaker shortcuts (审： 书： 原： 被： 代：, Shift+Enter inside an entry,
+ * Alt+↓/↑ to switch the speaker), sees 已保存（第N版）; the network is cut while typing goes on (the status says so and
+ * the page asks before leaving), comes back, and the server's latest version holds every entry typed, in order,
+ * exactly; unsaved work left by a reload is restored; the version history lists the server's versions and the diff of
+ * two shows the added entries; 发起确认笔录 opens the confirmation with a task per participant. A second test: a
+ * save made elsewhere is followed live when nothing is pending, and makes a conflict when something is — the local
+ * text is kept for copying and the other save is never overwritten.
+ *
+ * Every check that matters reads the server (GET …/transcript, …/versions, …/confirmation with the page's cookie).
+ * `CC_E2E_WEB=disk` serves web/ from this checkout instead of the binary's embedded copy (for a binary built before
+ * the latest web changes).
+ */
+
+import assert from 'node:assert/strict';
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { RESULTS, collectProblems, demoMeetingNumber, eventually } from './helpers.mjs';
+import { PARTIES, assertNoOverflow, hearingIdOf, staffLogin } from './join-helpers.mjs';
+import { CHROMIUM, CHROMIUM_ARGS, startServer } from './server.mjs';
+
+const PC = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web');
+const CSP =
+  "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'";
+const TYPES = /** @type {Record<string, string>} */ ({
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.json': 'application/json',
+  '.webmanifest': 'application/manifest+json',
+  '.png': 'image/png',
+});
+
+/** @typedef {{role: string, name: string, text: string}} Entry */
+
+/** @type {import('./server.mjs').RunningServer} */
+let server;
+/** @type {import('playwright-core').Browser} */
+let browser;
+let hearingId = '';
+
+/**
+ * @param {import('playwright-core').Page} page
+ * @param {string} name
+ */
+const shot = (page, name) => page.screenshot({ path: path.join(RESULTS, `transcript-editor-${name}.png`), fullPage: true });
+
+/**
+ * With `CC_E2E_WEB=disk`, the context's pages load web/ from this checkout (the API still comes from the server).
+ * @param {import('playwright-core').BrowserContext} context
+ */
+async function webFromDisk(context) {
+  if (process.env.CC_E2E_WEB !== 'disk') return;
+  const origin = new URL(server.url).origin;
+  await context.route(
+    (url) => url.origin === origin && !url.pathname.startsWith('/api/'),
+    async (route) => {
+      const url = new URL(route.request().url());
+      let file = path.join(WEB, decodeURIComponent(url.pathname));
+      if (url.pathname.endsWith('/')) file = path.join(file, 'index.html');
+      if (!file.startsWith(WEB)) return route.fallback();
+      try {
+        const body = await readFile(file);
+        return route.fulfill({
+          body,
+          contentType: TYPES[path.extname(file)] ?? 'application/octet-stream',
+          headers: { 'Content-Security-Policy': CSP, 'Cache-Control': 'no-store' },
+        });
+      } catch {
+        return route.fallback();
+      }
+    },
+  );
+}
+
+/**
+ * A clerk's console at a desk, signed in.
+ * @returns {Promise<{context: import('playwright-core').BrowserContext, page: import('playwright-core').Page, problems: string[]}>}
+ */
+async function clerkPage() {
+  const context = await browser.newContext({ viewport: PC, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  context.setDefaultTimeout(15_000);
+  await webFromDisk(context);
+  await staffLogin(context, server.url, 'clerk', server.password);
+  const page = await context.newPage();
+  const problems = collectProblems(page);
+  return { context, page, problems };
+}
+
+/**
+ * The server's transcript (latest, or version `version`), read with the page's cookie.
+ * @param {import('playwright-core').APIRequestContext} request
+ * @param {number} [version]
+ * @returns {Promise<{version: number, latest_version: number, entries: Entry[]}>}
+ */
+async function serverTranscript(request, version) {
+  const query = version === undefined ? '' : `?version=${version}`;
+  const response = await request.get(`${server.url}/api/v1/hearings/${encodeURIComponent(hearingId)}/transcript${query}`);
+  assert.equal(response.status(), 200, 'GET transcript');
+  return response.json();
+}
+
+/**
+ * Save a version as someone else would (another tab or clerk), through the API.
+ * @param {import('playwright-core').APIRequestContext} request
+ * @param {Entry[]} entries
+ * @returns {Promise<number>} the version made
+ */
+async function saveElsewhere(request, entries) {
+  const latest = await serverTranscript(request);
+  const response = await request.put(`${server.url}/api/v1/hearings/${encodeURIComponent(hearingId)}/transcript`, {
+    data: { base_version: latest.latest_version, save_id: crypto.randomUUID(), entries },
+  });
+  assert.equal(response.status(), 200, `PUT transcript: ${await response.text()}`);
+  return (await response.json()).version;
+}
+
+/**
+ * Wait until the save status says `state` (and, for `saved`, a version above `above`); returns the version shown.
+ * @param {import('playwright-core').Page} page
+ * @param {string} state
+ * @param {number} [above]
+ * @param {number} [timeoutMs]
+ */
+async function statusIs(page, state, above = -1, timeoutMs = 20_000) {
+  const status = page.getByTestId('save-status');
+  let version = 0;
+  await eventually(
+    async () => {
+      assert.equal(await status.getAttribute('data-state'), state, `save status ${state}`);
+      version = Number(await status.getAttribute('data-version'));
+      assert.ok(version > above, `a version above ${above}`);
+    },
+    timeoutMs,
+    100,
+  );
+  return version;
+}
+
+/**
+ * The entries as the page shows them: speaker (role, name) and text.
+ * @param {import('playwright-core').Page} page
+ * @returns {Promise<Entry[]>}
+ */
+async function shownEntries(page) {
+  return page.getByTestId('entry').evaluateAll((rows) =>
+    rows.map((row) => ({
+      role: row.getAttribute('data-role') ?? '',
+      name: row.getAttribute('data-name') ?? '',
+      text: /** @type {HTMLTextAreaElement} */ (row.querySelector('textarea')).value,
+    })),
+  );
+}
+
+/** The transcript's address (GET and PUT). @param {URL} url */
+const transcriptUrl = (url) => url.pathname.endsWith('/transcript');
+
+/**
+ * Abort the clerk's saves (PUT …/transcript) as a dead network would; reads pass.
+ * @param {import('playwright-core').Route} route
+ */
+const failSaves = (route) => (route.request().method() === 'PUT' ? route.abort('internetdisconnected') : route.fallback());
+
+describe('the clerk’s transcript editor (console)', () => {
+  before(async () => {
+    server = await startServer();
+    const meeting = demoMeetingNumber(server.output());
+    // Pages fulfilled by the test (CC_E2E_WEB=disk) have no address, so Chrome's local network checks would block
+    // their WebSocket to 127.0.0.1.
+    const fromDisk = process.env.CC_E2E_WEB === 'disk' ? ['--disable-features=LocalNetworkAccessChecks'] : [];
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...fromDisk], headless: true });
+    await mkdir(RESULTS, { recursive: true });
+    const api = await browser.newContext();
+    await staffLogin(api, server.url, 'clerk', server.password);
+    hearingId = await hearingIdOf(api.request, server.url, meeting);
+    await api.close();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  test('typing with shortcuts, saving through a network cut and a reload, history and confirmation', async () => {
+    const { context, page, problems } = await clerkPage();
+    try {
+      // --- from the hearing's detail to its transcript ---
+      await page.goto(`${server.url}/console/#/hearings/${encodeURIComponent(hearingId)}`);
+      await page.getByTestId('open-transcript').click();
+      const editor = page.getByTestId('transcript-editor');
+      await editor.waitFor();
+      assert.equal(new URL(page.url()).hash, `#/hearings/${encodeURIComponent(hearingId)}/transcript`);
+      const header = page.getByTestId('transcript-header');
+      await header.getByText('北京市石景山区人民法院').waitFor();
+      for (const line of ['庭审笔录', '地点：互联网庭审', '案由：民间借贷纠纷', '案号：(2026)京0107民初1614号', '审判人员：许1', '书记员：梁1']) {
+        await header.getByText(line, { exact: true }).waitFor();
+      }
+      await header.getByText('开庭审理前，书记员应当查明').waitFor();
+      assert.equal(await page.getByTestId('save-status').getAttribute('data-state'), 'saved');
+      await page.getByTestId('save-status').getByText('尚未保存').waitFor();
+
+      // --- typing: shortcuts set the speaker, Enter starts an entry, Shift+Enter breaks a line ---
+      await page.getByTestId('entry-text').first().click();
+      await page.keyboard.type('审：现在开庭。');
+      await page.keyboard.press('Enter');
+      await page.keyboard.type('书:报告审判长，当事人均已到庭。');
+      await page.keyboard.press('Enter');
+      await page.keyboard.type('原：请求被告归还借款五万元。');
+      await page.keyboard.press('Shift+Enter');
+      await page.keyboard.type('以及利息。');
+      await page.keyboard.press('Enter');
+      await page.keyboard.type('被：不同意。');
+      /** @type {Entry[]} */
+      const first = [
+        { role: 'presiding_judge', name: '许1', text: '现在开庭。' },
+        { role: 'clerk', name: '梁1', text: '报告审判长，当事人均已到庭。' },
+        { role: 'plaintiff', name: PARTIES.plaintiff.name, text: '请求被告归还借款五万元。\n以及利息。' },
+        { role: 'defendant', name: PARTIES.defendant.name, text: '不同意。' },
+      ];
+      assert.deepEqual(await shownEntries(page), first);
+      assert.equal(await page.getByTestId('entry-speaker').nth(2).locator('option:checked').textContent(), '原告 贾1');
+      const v1 = await statusIs(page, 'saved', 0);
+      await page.getByTestId('save-status').getByText(`已保存（第${v1}版）`).waitFor();
+      assert.deepEqual((await serverTranscript(page.request)).entries, first, 'the server has what was typed');
+
+      // Alt+↓ / Alt+↑ switch the speaker; ↑ at the start of an entry goes to the one before.
+      await page.keyboard.press('Enter');
+      await page.keyboard.type('审：');
+      const fifth = page.getByTestId('entry').nth(4);
+      assert.equal(await fifth.getAttribute('data-role'), 'presiding_judge');
+      await page.keyboard.press('Alt+ArrowDown');
+      assert.equal(await fifth.getAttribute('data-role'), 'clerk');
+      await page.keyboard.press('Alt+ArrowUp');
+      assert.equal(await fifth.getAttribute('data-name'), '许1');
+      await page.keyboard.type('请原告陈述诉讼请求。');
+
+      // --- the network is cut; typing goes on ---
+      await context.setOffline(true);
+      await page.keyboard.press('Enter');
+      await page.keyboard.type('代：有借条为证。');
+      await page.keyboard.press('Enter');
+      await page.keyboard.type('被：借条是伪造的。');
+      await statusIs(page, 'offline');
+      const status = page.getByTestId('save-status');
+      await status.getByText('网络中断，恢复后自动重新保存').waitFor();
+      assert.ok(Number(await status.getAttribute('data-pending')) >= 1, 'changes are counted as pending');
+      const kept = await page.evaluate((id) => localStorage.getItem(`cloudcourt.transcript.autosave.${id}`), hearingId);
+      assert.ok(kept && kept.includes('借条是伪造的。'), 'the pending save is kept in localStorage');
+      await page.keyboard.press('Enter');
+      await page.keyboard.type('审：本庭将核实。');
+      await shot(page, 'offline');
+
+      // --- the network is back: every entry reaches the server, in order, exactly ---
+      await context.setOffline(false);
+      /** @type {Entry[]} */
+      const second = [
+        ...first,
+        { role: 'presiding_judge', name: '许1', text: '请原告陈述诉讼请求。' },
+        { role: 'agent', name: PARTIES.agent.name, text: '有借条为证。' },
+        { role: 'defendant', name: PARTIES.defendant.name, text: '借条是伪造的。' },
+        { role: 'presiding_judge', name: '许1', text: '本庭将核实。' },
+      ];
+      const v2 = await statusIs(page, 'saved', v1, 40_000);
+      const afterCut = await serverTranscript(page.request);
+      assert.equal(afterCut.latest_version, v2);
+      assert.deepEqual(afterCut.entries, second, 'the server’s latest version holds every entry, in order');
+      assert.equal(
+        await page.evaluate((id) => localStorage.getItem(`cloudcourt.transcript.autosave.${id}`), hearingId),
+        null,
+        'nothing left pending in storage',
+      );
+
+      // --- saves fail again (requests aborted); leaving asks first; the reload offers the unsaved work ---
+      await page.route(transcriptUrl, failSaves);
+      await page.getByTestId('entry-text').last().click();
+      await page.keyboard.press('Control+End');
+      await page.keyboard.press('Enter');
+      await page.keyboard.type('原：申请法院调取银行流水。');
+      await statusIs(page, 'offline');
+      /** @type {string[]} */
+      const dialogs = [];
+      page.on('dialog', (dialog) => {
+        dialogs.push(dialog.type());
+        void dialog.accept();
+      });
+      await page.reload();
+      assert.deepEqual(dialogs, ['beforeunload'], 'leaving with unsaved work asks first');
+      await page.getByTestId('restore-banner').waitFor();
+      await page.getByTestId('restore-banner').getByText('尚未保存到服务器').waitFor();
+      assert.equal(await page.getByTestId('save-status').getAttribute('data-state'), 'restore');
+      assert.equal((await serverTranscript(page.request)).latest_version, v2, 'nothing was saved meanwhile');
+      await page.unroute(transcriptUrl, failSaves);
+      await page.getByTestId('restore-apply').click();
+      /** @type {Entry[]} */
+      const third = [...second, { role: 'plaintiff', name: PARTIES.plaintiff.name, text: '申请法院调取银行流水。' }];
+      const v3 = await statusIs(page, 'saved', v2);
+      assert.deepEqual(await shownEntries(page), third);
+      assert.deepEqual((await serverTranscript(page.request)).entries, third, 'the restored entry reached the server');
+
+      // --- deleting an entry (keyboard: Backspace in an empty one; the button) ---
+      await page.getByTestId('entry-text').last().click();
+      await page.keyboard.press('Control+End');
+      await page.keyboard.press('Enter');
+      assert.equal(await page.getByTestId('entry').count(), third.length + 1);
+      await page.keyboard.press('Backspace');
+      assert.equal(await page.getByTestId('entry').count(), third.length, 'Backspace deleted the empty entry');
+      await page.getByTestId('entry').nth(4).getByTestId('entry-delete').click();
+      const fourth = third.filter((_, i) => i !== 4);
+      assert.deepEqual(await shownEntries(page), fourth);
+      const v4 = await statusIs(page, 'saved', v3);
+      assert.deepEqual((await serverTranscript(page.request)).entries, fourth, 'the deleted entry is gone on the server');
+
+      // --- the version history: the server's versions; the diff of two shows the added entries ---
+      const versionsResponse = await page.request.get(`${server.url}/api/v1/hearings/${encodeURIComponent(hearingId)}/transcript/versions`);
+      /** @type {{version: number, sha256: string, entry_count: number}[]} */
+      const versions = await versionsResponse.json();
+      const history = page.getByTestId('transcript-history');
+      await history.getByTestId('history-refresh').click();
+      await eventually(async () => {
+        const shown = await history.getByTestId('version-row').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-version'))));
+        assert.deepEqual(shown, versions.map((v) => v.version), 'every version, newest first');
+      });
+      assert.equal(versions[0]?.version, v4);
+      const row = history.locator(`[data-testid="version-row"][data-version="${v4}"]`);
+      await row.getByText(`${fourth.length}条`).waitFor();
+      await row.getByText(/** @type {string} */ (versions[0]?.sha256.slice(0, 12))).waitFor();
+      await history.getByTestId('diff-from').selectOption(String(v1));
+      await history.getByTestId('diff-to').selectOption(String(v2));
+      await history.getByTestId('diff-compare').click();
+      const diff = page.getByTestId('version-diff');
+      await diff.getByText(`第${v1}版 → 第${v2}版`).waitFor();
+      const added = diff.locator('[data-testid="diff-entry"][data-op="added"]');
+      await eventually(async () => {
+        const texts = await added.locator('ins').allTextContents();
+        assert.deepEqual(texts, second.slice(first.length).map((e) => e.text), 'the entries added between the two versions');
+      });
+      await diff.getByText('新增4条，删除0条，修改0条').waitFor();
+      await row.getByTestId('compare-previous').click();
+      await diff.getByText(`第${v4 - 1}版 → 第${v4}版`).waitFor();
+      await diff.locator('[data-testid="diff-entry"][data-op="removed"]').getByText('请原告陈述诉讼请求。').waitFor();
+
+      // --- 发起确认笔录: a task per participant, as the server says ---
+      const confirmation = page.getByTestId('transcript-confirmation');
+      await confirmation.getByText('尚未发起确认').waitFor();
+      await page.getByTestId('open-confirmation').click();
+      await page.getByRole('dialog').getByRole('button', { name: '发起确认笔录' }).click();
+      await confirmation.getByTestId('confirmation-state').getByText(`待签署第${v4}版`).waitFor();
+      const confirmationResponse = await page.request.get(`${server.url}/api/v1/hearings/${encodeURIComponent(hearingId)}/transcript/confirmation`);
+      /** @type {{open: boolean, tasks: {participant_id: string, status: string}[]}} */
+      const opened = await confirmationResponse.json();
+      assert.equal(opened.open, true, 'the server has the confirmation open');
+      const tasks = page.getByTestId('confirmation-tasks').locator('[data-participant-id]');
+      await eventually(async () => {
+        const shown = await tasks.evaluateAll((items) => items.map((i) => [i.getAttribute('data-participant-id'), i.getAttribute('data-status')]));
+        assert.deepEqual(shown, opened.tasks.map((task) => [task.participant_id, task.status]));
+      });
+      assert.equal(opened.tasks.length, 3);
+      await tasks.first().getByText('待签名').waitFor();
+      assert.equal(await page.getByTestId('open-confirmation').isVisible(), false, 'no second 发起');
+      assert.ok(await page.getByTestId('transcript-pdf').getAttribute('href'));
+      await shot(page, 'pc');
+
+      // --- a phone: no sideways scrolling ---
+      await page.setViewportSize(PHONE);
+      await assertNoOverflow(page, 'transcript editor at 390 px');
+      await shot(page, 'phone');
+      // The live channel's reconnection attempts while the context was offline are expected.
+      const offline = /WebSocket connection to .* failed: .*ERR_INTERNET_DISCONNECTED/;
+      assert.deepEqual(problems.filter((p) => !offline.test(p)), []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a save made elsewhere: followed live when idle, a conflict (never overwritten) when not', async () => {
+    const { context, page, problems } = await clerkPage();
+    try {
+      await page.goto(`${server.url}/console/#/hearings/${encodeURIComponent(hearingId)}/transcript`);
+      await page.getByTestId('transcript-editor').waitFor();
+      const start = await serverTranscript(page.request);
+      await statusIs(page, 'saved', start.latest_version - 1);
+      // Let the live channel connect before saving elsewhere.
+      await eventually(async () => {
+        assert.equal(await page.evaluate(() => /** @type {any} */ (window).__ccLive?.status), 'connected');
+      });
+
+      // --- idle: another save shows up here ---
+      /** @type {Entry[]} */
+      const theirs = [...start.entries, { role: 'presiding_judge', name: '许1', text: '现在宣布休庭十分钟。' }];
+      const v1 = await saveElsewhere(page.request, theirs);
+      await statusIs(page, 'saved', v1 - 1);
+      await eventually(async () => assert.deepEqual(await shownEntries(page), theirs));
+      await page.getByTestId('editor-notice').getByText(`第${v1}版`).waitFor();
+
+      // --- not idle: my save meets theirs → conflict; theirs stays, mine is kept for copying ---
+      await page.route(transcriptUrl, failSaves);
+      await page.getByTestId('entry-text').last().click();
+      await page.keyboard.press('Control+End');
+      await page.keyboard.press('Enter');
+      await page.keyboard.type('书：我在本页记录的一句。');
+      await statusIs(page, 'offline');
+      /** @type {Entry[]} */
+      const other = [...theirs, { role: 'defendant', name: PARTIES.defendant.name, text: '另一窗口记录的一句。' }];
+      const v2 = await saveElsewhere(page.request, other);
+      await page.unroute(transcriptUrl, failSaves);
+      await page.getByTestId('save-retry').click();
+      await statusIs(page, 'conflict', -1);
+      const conflict = page.getByTestId('save-conflict');
+      await conflict.waitFor();
+      assert.match(await page.getByTestId('conflict-mine').inputValue(), /书记员 梁1：我在本页记录的一句。/);
+      assert.deepEqual((await serverTranscript(page.request)).entries, other, 'the other save was not overwritten');
+      await shot(page, 'conflict');
+
+      await page.getByTestId('conflict-load').click();
+      const kept = page.getByTestId('kept-text');
+      await kept.waitFor();
+      assert.match(await kept.locator('textarea').inputValue(), /我在本页记录的一句。/);
+      await statusIs(page, 'saved', v2 - 1);
+      assert.deepEqual(await shownEntries(page), other, 'the latest version is shown');
+      const latest = await serverTranscript(page.request);
+      assert.equal(latest.latest_version, v2, 'loading the latest saved nothing');
+      assert.deepEqual(latest.entries, other);
+      await page.getByTestId('kept-dismiss').click();
+      await kept.waitFor({ state: 'hidden' });
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('the judge reads the transcript without editing it', async () => {
+    const context = await browser.newContext({ viewport: PC, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+    context.setDefaultTimeout(15_000);
+    await webFromDisk(context);
+    await staffLogin(context, server.url, 'judge', server.password);
+    const page = await context.newPage();
+    const problems = collectProblems(page);
+    try {
+      await page.goto(`${server.url}/console/#/hearings/${encodeURIComponent(hearingId)}/transcript`);
+      const editor = page.getByTestId('transcript-editor');
+      await editor.getByText('只有书记员可以编辑笔录').waitFor();
+      const latest = await serverTranscript(page.request);
+      assert.deepEqual(await shownEntries(page), latest.entries);
+      assert.equal(await editor.getAttribute('data-editable'), null);
+      assert.equal(await page.getByTestId('entry-text').first().getAttribute('readonly'), '');
+      assert.equal(await page.getByTestId('add-entry').count(), 0);
+      assert.equal(await page.getByTestId('entry-delete').count(), 0);
+      await statusIs(page, 'saved', latest.latest_version - 1);
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+});
