@@ -2,7 +2,8 @@
  * Participant client root <cc-join-app> (served at /join, /join/ and /join/{会议号}): from the meeting number to the
  * hearing room. Steps: 进入庭审 (会议号, 手机号码, 验证码; skipped with a session) → camera and microphone (permission,
  * self-test) → 法庭纪律 (once) → 功能介绍 (once per device) → 候庭 (until open and admitted) → the hearing room.
- * One live WebSocket (lib/live.js) feeds the waiting room and the room from the moment the participant is signed in.
+ * One live WebSocket (lib/live.js) feeds the waiting room and the room from the moment the participant is signed in,
+ * and the room's 查看笔录 / 确认笔录 panels (cc-transcript-view), which follow its transcript messages.
  */
 
 import { confirmDialog } from '../components/cc-confirm-dialog.js';
@@ -13,6 +14,7 @@ import { CcRoom } from '../components/cc-room.js';
 import { openPanel } from '../components/cc-room-panel.js';
 import { CcRules } from '../components/cc-rules.js';
 import { CcTour, tourSeen } from '../components/cc-tour.js';
+import { CcTranscriptView } from '../components/cc-transcript-view.js';
 import { ADMITTING, CcWaitingRoom } from '../components/cc-waiting-room.js';
 import { ApiError, UNAUTHENTICATED_EVENT, leaveHearing, participantMe } from '../lib/api.js';
 import { create, h, replaceChildren } from '../lib/dom.js';
@@ -29,7 +31,7 @@ import { meetingFromPath, rememberMeeting, rememberedMeeting } from '../lib/meet
 /** @typedef {'boot' | 'join' | 'devices' | 'rules' | 'tour' | 'waiting' | 'room' | 'ended' | 'left' | 'finished' | 'replaced' | 'error'} Screen */
 
 /** Functions that come with later work: their panels say so. */
-const COMING = /** @type {const} */ (['upload', 'transcript', 'confirm']);
+const COMING = /** @type {const} */ (['upload']);
 
 export class CcJoinApp extends HTMLElement {
   /** @type {ParticipantMe | null} */
@@ -382,6 +384,8 @@ export class CcJoinApp extends HTMLElement {
         ),
         action,
       );
+    } else if (action === 'transcript' || action === 'confirm') {
+      this.#openTranscript(action);
     } else if (action === 'devices') {
       const check = create('cc-device-check', CcDeviceCheck);
       const panel = openPanel(this, 'room.menu.devices', check, 'devices');
@@ -397,6 +401,26 @@ export class CcJoinApp extends HTMLElement {
       const ok = await confirmDialog('leave.confirm', undefined, 'leave.do', true);
       if (ok) await this.#leave();
     }
+  }
+
+  /**
+   * 查看笔录 (`transcript`) or 确认笔录 (`confirm`): the transcript in a panel, following the live channel. 确认笔录 in the
+   * transcript's panel opens the confirmation in its place.
+   * @param {'transcript' | 'confirm'} action
+   */
+  #openTranscript(action) {
+    const me = this.#me;
+    if (!me) return;
+    for (const open of this.querySelectorAll('cc-room-panel[data-panel="transcript"], cc-room-panel[data-panel="confirm"]')) {
+      /** @type {import('../components/cc-room-panel.js').CcRoomPanel} */ (open).close();
+    }
+    const view = create('cc-transcript-view', CcTranscriptView);
+    const panel = openPanel(this, action === 'confirm' ? 'room.menu.confirm' : 'room.menu.transcript', view, action);
+    view.setup({ hearingId: me.hearing_id, participantId: me.participant_id, mode: action === 'confirm' ? 'confirm' : 'read', live: this.#live });
+    view.addEventListener('cc-confirm-transcript', () => {
+      panel.close();
+      this.#openTranscript('confirm');
+    });
   }
 
   /** Leave the hearing: end the session (DELETE /participant/me), close the channel, stop the camera. */
