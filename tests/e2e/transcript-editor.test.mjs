@@ -20,7 +20,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { RESULTS, collectProblems, demoMeetingNumber, eventually } from './helpers.mjs';
-import { PARTIES, assertNoOverflow, hearingIdOf, staffLogin } from './join-helpers.mjs';
+import { PARTIES, assertNoOverflow, hearingIdOf, joinCodeFor, staffLogin } from './join-helpers.mjs';
 import { CHROMIUM, CHROMIUM_ARGS, startServer } from './server.mjs';
 
 const PC = { width: 1280, height: 800 };
@@ -42,6 +42,7 @@ const TYPES = /** @type {Record<string, string>} */ ({
 
 /** @type {import('./server.mjs').RunningServer} */
 let server;
+let meeting = '';
 /** @type {import('playwright-core').Browser} */
 let browser;
 let hearingId = '';
@@ -168,10 +169,35 @@ const transcriptUrl = (url) => url.pathname.endsWith('/transcript');
  */
 const failSaves = (route) => (route.request().method() === 'PUT' ? route.abort('internetdisconnected') : route.fallback());
 
+/**
+ * A participant signed in through the API (获取验证码 → 进入庭审), as their phone would be.
+ * @param {{phone: string, masked: string}} party
+ * @param {import('playwright-core').APIRequestContext} staff to read the code from the SMS outbox
+ * @returns {Promise<import('playwright-core').BrowserContext>} a context holding the participant's cookie
+ */
+async function participantSession(party, staff) {
+  const context = await browser.newContext();
+  const asked = await context.request.post(`${server.url}/api/v1/join`, { data: { meeting_number: meeting, phone: party.phone } });
+  assert.equal(asked.status(), 202, `join code for ${party.masked}`);
+  const code = await joinCodeFor(staff, server.url, hearingId, party.masked);
+  const verified = await context.request.post(`${server.url}/api/v1/join/verify`, {
+    data: { meeting_number: meeting, phone: party.phone, code },
+  });
+  assert.equal(verified.status(), 200, `verify ${party.masked}: ${await verified.text()}`);
+  return context;
+}
+
+/**
+ * A straight stroke of `n` points from (x0, y0) to (x1, y1).
+ * @param {number} x0 @param {number} y0 @param {number} x1 @param {number} y1 @param {number} [n]
+ */
+const stroke = (x0, y0, x1, y1, n = 20) =>
+  Array.from({ length: n }, (_, i) => ({ x: x0 + ((x1 - x0) * i) / (n - 1), y: y0 + ((y1 - y0) * i) / (n - 1), t: i * 16, p: 0.5 }));
+
 describe('the clerk’s transcript editor (console)', () => {
   before(async () => {
     server = await startServer();
-    const meeting = demoMeetingNumber(server.output());
+    meeting = demoMeetingNumber(server.output());
     // Pages fulfilled by the test (CC_E2E_WEB=disk) have no address, so Chrome's local network checks would block
     // their WebSocket to 127.0.0.1.
     const fromDisk = process.env.CC_E2E_WEB === 'disk' ? ['--disable-features=LocalNetworkAccessChecks'] : [];
@@ -431,6 +457,117 @@ describe('the clerk’s transcript editor (console)', () => {
       await kept.waitFor({ state: 'hidden' });
       assert.deepEqual(problems, []);
     } finally {
+      await context.close();
+    }
+  });
+
+  test('signatures and correction requests show up live; a save outdates a signature; the clerk refuses and accepts', async () => {
+    const { context, page, problems } = await clerkPage();
+    /** @type {import('playwright-core').BrowserContext[]} */
+    const parties = [];
+    try {
+      await page.goto(`${server.url}/console/#/hearings/${encodeURIComponent(hearingId)}/transcript`);
+      await page.getByTestId('transcript-editor').waitFor();
+      await eventually(async () => {
+        assert.equal(await page.evaluate(() => /** @type {any} */ (window).__ccLive?.status), 'connected');
+      });
+      const base = `${server.url}/api/v1/hearings/${encodeURIComponent(hearingId)}/transcript`;
+      assert.equal((await page.request.post(`${base}/confirmation`, { data: {} })).status(), 200, 'confirmation open');
+      /** @type {{version: number, sha256: string, tasks: {participant_id: string, name: string, status: string}[]}} */
+      const confirmation = await (await page.request.get(`${base}/confirmation`)).json();
+      const idOf = (/** @type {string} */ name) => /** @type {string} */ (confirmation.tasks.find((task) => task.name === name)?.participant_id);
+      const taskOf = (/** @type {string} */ name) => page.locator(`[data-testid="confirmation-task"][data-participant-id="${idOf(name)}"]`);
+
+      // --- the plaintiff signs the latest version on their phone: the clerk sees it signed, with the image ---
+      const plaintiff = await participantSession(PARTIES.plaintiff, page.request);
+      parties.push(plaintiff);
+      const image = await page.evaluate(() => {
+        const canvas = document.createElement('canvas');
+        canvas.width = 600;
+        canvas.height = 200;
+        const g = /** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d'));
+        g.lineWidth = 5;
+        g.beginPath();
+        g.moveTo(60, 100);
+        g.lineTo(540, 120);
+        g.moveTo(100, 40);
+        g.lineTo(300, 170);
+        g.stroke();
+        return canvas.toDataURL('image/png');
+      });
+      const signed = await plaintiff.request.post(`${base}/signatures`, {
+        data: {
+          version: confirmation.version,
+          sha256: confirmation.sha256,
+          width: 600,
+          height: 200,
+          strokes: [stroke(60, 100, 540, 120), stroke(100, 40, 300, 170)],
+          image,
+        },
+      });
+      assert.equal(signed.status(), 201, `signature: ${await signed.text()}`);
+      const jia = taskOf(PARTIES.plaintiff.name);
+      await eventually(async () => assert.equal(await jia.getAttribute('data-status'), 'signed'));
+      await jia.getByText('已签名').waitFor();
+      const signature = jia.getByTestId('signature-image');
+      assert.equal(await signature.getAttribute('data-version'), String(confirmation.version));
+      await eventually(async () => {
+        assert.ok(await signature.evaluate((img) => /** @type {HTMLImageElement} */ (img).naturalWidth > 0), 'the signature image loads');
+      });
+      await jia.getByText(`签署第${confirmation.version}版`).waitFor();
+
+      // --- the clerk saves a new version: the signature is outdated ---
+      await page.getByTestId('entry-text').last().click();
+      await page.keyboard.press('Control+End');
+      await page.keyboard.press('Enter');
+      await page.keyboard.type('审：双方是否同意调解？');
+      const newer = await statusIs(page, 'saved', confirmation.version);
+      await eventually(async () => assert.equal(await jia.getAttribute('data-status'), 'outdated'));
+      await jia.getByText('签名已过期（笔录已更新）').waitFor();
+
+      // --- the defendant asks for a correction; the clerk refuses it with a reason ---
+      const defendant = await participantSession(PARTIES.defendant, page.request);
+      parties.push(defendant);
+      const asked = await defendant.request.post(`${base}/corrections`, { data: { version: newer, text: '第二条中“五万元”应为“六万元”。' } });
+      assert.equal(asked.status(), 201, `correction: ${await asked.text()}`);
+      const askedId = (await asked.json()).id;
+      const wang = page.locator(`[data-testid="correction"][data-correction-id="${askedId}"]`);
+      await wang.getByText('第二条中“五万元”应为“六万元”。').waitFor();
+      assert.equal(await wang.getAttribute('data-status'), 'pending');
+      await eventually(async () => assert.equal(await taskOf(PARTIES.defendant.name).getAttribute('data-status'), 'correction_requested'));
+      await wang.getByTestId('correction-refuse').click();
+      const refusal = page.getByRole('dialog');
+      await refusal.getByTestId('correction-refuse-submit').click();
+      await refusal.getByText('请填写驳回理由。').waitFor();
+      await refusal.getByTestId('correction-reason').fill('经核对庭审录像，原记录无误。');
+      await refusal.getByTestId('correction-refuse-submit').click();
+      await refusal.waitFor({ state: 'hidden' });
+      await eventually(async () => assert.equal(await wang.getAttribute('data-status'), 'refused'));
+
+      // --- the agent asks for one; the clerk accepts it (after saving the corrected text) ---
+      const agent = await participantSession(PARTIES.agent, page.request);
+      parties.push(agent);
+      const second = await agent.request.post(`${base}/corrections`, { data: { version: newer, text: '请补记：代理人提交了借条原件。' } });
+      assert.equal(second.status(), 201);
+      const secondId = (await second.json()).id;
+      const li = page.locator(`[data-testid="correction"][data-correction-id="${secondId}"]`);
+      await li.getByTestId('correction-accept').click();
+      await page.getByRole('dialog').getByText(`当前最新为第${newer}版`).waitFor();
+      await page.getByRole('dialog').getByRole('button', { name: '采纳', exact: true }).click();
+      await eventually(async () => assert.equal(await li.getAttribute('data-status'), 'accepted'));
+
+      /** @type {{id: string, status: string, reason: string | null, resolved_version: number | null}[]} */
+      const corrections = await (await page.request.get(`${base}/corrections`)).json();
+      const refused = corrections.find((c) => c.id === askedId);
+      const accepted = corrections.find((c) => c.id === secondId);
+      assert.equal(refused?.status, 'refused');
+      assert.equal(refused?.reason, '经核对庭审录像，原记录无误。');
+      assert.equal(accepted?.status, 'accepted');
+      assert.equal(accepted?.resolved_version, newer);
+      await shot(page, 'confirmation');
+      assert.deepEqual(problems, []);
+    } finally {
+      for (const party of parties) await party.close();
       await context.close();
     }
   });
