@@ -38,7 +38,7 @@
  */
 
 import { getHearing } from '../lib/api.js';
-import { AutosaveQueue, SaveTimer, savable, storageKey } from '../lib/autosave.js';
+import { AutosaveQueue, SaveTimer, sameEntries, savable, storageKey } from '../lib/autosave.js';
 import { create, h, replaceChildren, uid } from '../lib/dom.js';
 import { setErrorText } from '../lib/forms.js';
 import { LANG_EVENT, bindAttr, bindLocalized, bindText, t } from '../lib/i18n.js';
@@ -335,7 +335,11 @@ export class CcTranscriptEditor extends HTMLElement {
     const left = fresh && this.#editable ? queue.restore() : null;
     /** @type {TranscriptEntry[]} */
     let entries = transcript.entries;
-    if (left && left.pending.length > 0) {
+    if (left && left.pending.length > 0 && sameEntries(queue.latestPending ?? [], savable(transcript.entries))) {
+      // What was left is what the server has (its answer was lost on the way): nothing to ask.
+      queue.discard();
+      queue.start(transcript.version, transcript.entries);
+    } else if (left && left.pending.length > 0) {
       this.#offerRestore(transcript);
     } else {
       if (!fresh && this.#editable && queue.latestPending) entries = queue.latestPending;
@@ -884,7 +888,26 @@ export class CcTranscriptEditor extends HTMLElement {
         this.#confirmation.refresh();
       }
     });
+    let welcomes = 0;
+    live.on('welcome', () => {
+      welcomes += 1;
+      // Back after a cut: the server may have sent a fresh snapshot instead of what was missed.
+      if (welcomes > 1 && live === this.#live) void this.#resync();
+    });
     live.connect();
+  }
+
+  /** Read the latest version number again, and the confirmation and history with it. */
+  async #resync() {
+    this.#confirmation.refresh();
+    this.#history.refresh();
+    try {
+      const latest = await getTranscript(this.#hearingId);
+      this.#remoteVersion = Math.max(this.#remoteVersion, latest.latest_version);
+      void this.#catchUp();
+    } catch {
+      // The next message or save tells.
+    }
   }
 
   /** A newer version than ours was saved elsewhere: follow it when nothing is pending here. */
