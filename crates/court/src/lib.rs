@@ -10,6 +10,7 @@ pub mod permission;
 pub mod person;
 pub mod role;
 pub mod text;
+pub mod transcript;
 
 pub use audit::{AuditActor, AuditEvent, ChainBreak, ChainVerifier, NewAuditEvent};
 pub use hearing::{Bench, Hearing, HearingState, MeetingNumber, Transition, TransitionError};

@@ -54,6 +54,10 @@ pub enum Action {
     ViewEvidence,
     EditTranscript,
     ViewTranscript,
+    /// See every saved version of the transcript and their differences.
+    ViewTranscriptHistory,
+    /// Open the transcript for confirmation (发起确认笔录): every participant signs it.
+    OpenConfirmation,
     SignTranscript,
 }
 
@@ -79,6 +83,8 @@ impl Action {
             Action::ViewEvidence,
             Action::EditTranscript,
             Action::ViewTranscript,
+            Action::ViewTranscriptHistory,
+            Action::OpenConfirmation,
             Action::SignTranscript,
         ]);
         all
@@ -97,13 +103,17 @@ pub fn permits(actor: ActorRole, action: Action) -> bool {
 
     match action {
         Action::ManageStaff => matches!(actor, Staff(Admin)),
-        Action::ViewStaff | Action::ViewCases | Action::ViewOutbox => matches!(actor, Staff(_)),
+        Action::ViewStaff
+        | Action::ViewCases
+        | Action::ViewOutbox
+        | Action::ViewTranscriptHistory => matches!(actor, Staff(_)),
         Action::ViewAudit => matches!(actor, Staff(Admin | Judge)),
         Action::CreateCase
         | Action::ScheduleHearing
         | Action::ManageParticipants
         | Action::ChangeState(_)
-        | Action::SendInvitations => matches!(actor, Staff(Judge | Clerk)),
+        | Action::SendInvitations
+        | Action::OpenConfirmation => matches!(actor, Staff(Judge | Clerk)),
         Action::ViewHearing | Action::ViewEvidence | Action::ViewTranscript => true,
         Action::JoinHearing => matches!(actor, Staff(Judge | Clerk) | Participant(_)),
         Action::UploadEvidence => match actor {
@@ -145,6 +155,8 @@ mod tests {
         ("view_evidence", "xxx xxxxxxx  "),
         ("edit_transcript", "..x .......  "),
         ("view_transcript", "xxx xxxxxxx  "),
+        ("view_transcript_history", "xxx .......  "),
+        ("open_confirmation", ".xx .......  "),
         ("sign_transcript", "... xxxxxxx  "),
     ];
 

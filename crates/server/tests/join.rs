@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{TestApp, get_ok, id, json, problem};
+use common::{
+    TestApp, codes, get_ok, id, join, json, problem, request_code, session_cookie, verify,
+};
 use futures_util::StreamExt;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
@@ -23,80 +25,6 @@ on_both_backends!(
 async fn hearing_with(app: &TestApp, clerk: &Client, number: &str, participants: Value) -> Value {
     let at = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
     common::schedule(app, clerk, number, &at, participants).await
-}
-
-async fn request_code(
-    app: &TestApp,
-    client: &Client,
-    number: &str,
-    phone: &str,
-) -> reqwest::Response {
-    client
-        .post(app.url("/api/v1/join"))
-        .json(&json!({"meeting_number": number, "phone": phone}))
-        .send()
-        .await
-        .expect("request")
-}
-
-async fn verify(
-    app: &TestApp,
-    client: &Client,
-    number: &str,
-    phone: &str,
-    code: &str,
-) -> reqwest::Response {
-    client
-        .post(app.url("/api/v1/join/verify"))
-        .json(&json!({"meeting_number": number, "phone": phone, "code": code}))
-        .send()
-        .await
-        .expect("request")
-}
-
-/// The codes sent for a hearing, newest first, read from the outbox's SMS texts.
-async fn codes(app: &TestApp, hearing: &Value) -> Vec<String> {
-    let hearing_id: uuid::Uuid = id(hearing).parse().expect("uuid");
-    let messages = app
-        .store
-        .hearing_sms(court::HearingId(hearing_id), court::NoticeKind::JoinCode)
-        .await
-        .expect("outbox");
-    messages
-        .iter()
-        .map(|m| {
-            let start = m.text.find("验证码为").expect("code in text") + "验证码为".len();
-            m.text[start..].chars().take(6).collect()
-        })
-        .collect()
-}
-
-/// The `name=value` of a response's Set-Cookie, as a browser would send it back.
-fn session_cookie(response: &reqwest::Response) -> String {
-    let header = response
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .expect("a cookie");
-    header.split(';').next().unwrap_or_default().to_owned()
-}
-
-/// Joins as the participant with `phone`: code by SMS, then the session; returns the
-/// client and its session cookie.
-async fn join(app: &TestApp, hearing: &Value, phone: &str) -> (Client, String) {
-    let client = TestApp::client();
-    let number = hearing["meeting_number"].as_str().expect("number");
-    let response = request_code(app, &client, number, phone).await;
-    assert_eq!(response.status(), StatusCode::ACCEPTED);
-    let code = codes(app, hearing)
-        .await
-        .into_iter()
-        .next()
-        .expect("a code was sent");
-    let response = verify(app, &client, number, phone, &code).await;
-    let cookie = session_cookie(&response);
-    json(response, StatusCode::OK).await;
-    (client, cookie)
 }
 
 /// Signs in as the clerk; returns the client and its session cookie.

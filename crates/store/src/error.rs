@@ -10,6 +10,12 @@ pub enum Conflict {
     PhoneTaken,
     /// The row changed between reading and writing it.
     StateChanged,
+    /// A newer transcript version was saved first.
+    TranscriptChanged,
+    /// The transcript is not open for confirmation (signatures, corrections).
+    ConfirmationClosed,
+    /// Other records refer to the row (a participant who signed the transcript).
+    Referenced,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -48,11 +54,17 @@ fn unique_violation(err: &sqlx::Error) -> Option<Conflict> {
     let sqlx::Error::Database(db) = err else {
         return None;
     };
+    if db.is_foreign_key_violation() {
+        return Some(Conflict::Referenced);
+    }
     if !db.is_unique_violation() {
         return None;
     }
     let text = format!("{} {}", db.message(), db.constraint().unwrap_or_default());
-    let conflict = if text.contains("meeting_number") {
+    let conflict = if text.contains("transcript_versions") {
+        // The same version number or save id, kept by a racing save.
+        Conflict::TranscriptChanged
+    } else if text.contains("meeting_number") {
         Conflict::MeetingNumberTaken
     } else if text.contains("phone") {
         Conflict::PhoneTaken

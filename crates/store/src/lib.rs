@@ -4,9 +4,11 @@
 
 mod error;
 mod sql;
+mod transcript;
 
 pub use error::{Conflict, StoreError};
 pub use sql::{PostgresStore, SqliteStore};
+pub use transcript::{TranscriptHead, TranscriptStore};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -48,7 +50,7 @@ pub enum ParticipantMark {
 
 /// Everything cloudcourt keeps, behind one interface for both databases.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: TranscriptStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Checks that the database answers (for `/healthz`).

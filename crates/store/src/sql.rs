@@ -1118,6 +1118,7 @@ macro_rules! sql_store {
 mod sqlite_impl {
     use super::*;
     sql_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite, "");
+    crate::transcript::transcript_sql!(SqliteStore);
 }
 
 mod postgres_impl {
@@ -1129,4 +1130,5 @@ mod postgres_impl {
         Backend::Postgres,
         " FOR UPDATE SKIP LOCKED"
     );
+    crate::transcript::transcript_sql!(PostgresStore);
 }

@@ -25,7 +25,7 @@ pub fn router() -> axum::Router<AppState> {
 }
 
 /// Who is connecting.
-enum Viewer {
+pub(super) enum Viewer {
     Staff(Staff),
     Participant(ParticipantSession),
 }
@@ -52,7 +52,7 @@ impl Viewer {
 }
 
 /// The hearing, if this viewer may follow it: staff of its court, or its own participant.
-async fn authorise(
+pub(super) async fn authorise(
     state: &AppState,
     parts: &mut Parts,
     id: HearingId,

@@ -10,6 +10,7 @@ mod join;
 mod live;
 mod ops;
 mod participants;
+mod transcript;
 mod web;
 
 pub use auth::Staff;
@@ -37,6 +38,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "participants", description = "参与人"),
         (name = "invitations", description = "开庭通知 (SMS)"),
         (name = "join", description = "进入庭审: meeting number, SMS code, participant session"),
+        (name = "transcript", description = "庭审笔录: versions, confirmation, signatures, corrections, PDF"),
         (name = "ops", description = "Health and metrics"),
     )
 )]
@@ -51,6 +53,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(participants::router())
         .merge(invitations::router())
         .merge(join::router())
+        .merge(transcript::router())
         .merge(ops::router())
 }
 
