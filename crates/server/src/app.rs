@@ -29,6 +29,8 @@ pub struct AppState {
     pub join_requests: Arc<Throttle>,
     /// Failed joins (unknown number or phone, wrong code) per address, phone and hearing.
     pub join_failures: Arc<Throttle>,
+    /// The transcript PDF's font and signing key, loaded on first use.
+    pdf: Arc<tokio::sync::OnceCell<Arc<crate::pdf::PdfService>>>,
 }
 
 impl AppState {
@@ -46,7 +48,23 @@ impl AppState {
             live: Arc::new(crate::live::LiveHub::default()),
             join_requests: Arc::new(Throttle::new(10, Duration::from_secs(10 * 60))),
             join_failures: Arc::new(Throttle::new(5, Duration::from_secs(15 * 60))),
+            pdf: Arc::default(),
         }
+    }
+
+    /// The PDF service, loading the font and key the first time (off the async workers:
+    /// it may read a large font and generate a key).
+    pub async fn pdf(&self) -> anyhow::Result<Arc<crate::pdf::PdfService>> {
+        let config = self.config.clone();
+        self.pdf
+            .get_or_try_init(|| async move {
+                tokio::task::spawn_blocking(move || crate::pdf::PdfService::load(&config))
+                    .await
+                    .context("loading the PDF font and key")?
+                    .map(Arc::new)
+            })
+            .await
+            .cloned()
     }
 }
 

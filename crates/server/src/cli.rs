@@ -51,6 +51,16 @@ enum Command {
     /// Read the SMS outbox.
     #[command(subcommand)]
     Sms(crate::admin::SmsCommand),
+    /// Create a self-signed certificate and key for signing transcript PDFs (for a
+    /// demo or a trial; a court configures its own as pdf.certificate and pdf.key).
+    PdfKey {
+        /// Where to write certificate.pem and key.pem.
+        #[arg(long)]
+        dir: std::path::PathBuf,
+        /// The certificate's common name (the court's name by default).
+        #[arg(long)]
+        common_name: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -77,6 +87,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Admin(command) => crate::admin::run(config, command).await,
         Command::Audit(command) => crate::admin::audit(config, command).await,
         Command::Sms(command) => crate::admin::sms(config, command).await,
+        Command::PdfKey { dir, common_name } => {
+            let name = common_name.unwrap_or_else(|| config.court.name.clone());
+            let (certificate, key) = crate::pdf::write_self_signed(&dir, &name)?;
+            println!(
+                "certificate: {}\nkey:         {}\n\nIn cloudcourt.toml:\n[pdf]\ncertificate = \"{}\"\nkey = \"{}\"",
+                certificate.display(),
+                key.display(),
+                certificate.display(),
+                key.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -108,13 +130,11 @@ async fn serve(mut config: Config, demo: Option<Option<String>>) -> anyhow::Resu
             }
         }
     }
+    let state = AppState::new(store, config);
+    // A wrong font or key path should stop the start, not the first PDF of a hearing.
+    state.pdf().await?;
     tracing::info!("cloudcourt is listening on {base_url}");
-    app::launch(
-        AppState::new(store, config),
-        listener,
-        app::shutdown_signal(),
-    )
-    .await?;
+    app::launch(state, listener, app::shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }
 

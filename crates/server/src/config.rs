@@ -82,6 +82,24 @@ pub struct Config {
     /// How long a sign-in lock-out lasts, in seconds.
     pub login_lockout_seconds: u64,
     pub sms: SmsSettings,
+    #[serde(default)]
+    pub pdf: PdfSettings,
+}
+
+/// How transcript PDFs are made: the CJK font and the court's signing key (PEM files).
+/// Without a font the bundled WenQuanYi Micro Hei is used; without a key, a
+/// self-signed one is created in `{data_dir}/pdf-signing/`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PdfSettings {
+    /// A TrueType/OpenType font file or collection with Simplified Chinese.
+    pub font: Option<PathBuf>,
+    /// The face in a collection (Noto Sans CJK's TTC: 2 is Simplified Chinese).
+    pub font_index: u32,
+    /// The court's certificate chain (PEM, the signing certificate first).
+    pub certificate: Option<PathBuf>,
+    /// Its private key (PEM: ECDSA P-256 or RSA, PKCS#8).
+    pub key: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -101,6 +119,7 @@ impl Default for Config {
             login_max_failures: 5,
             login_lockout_seconds: 15 * 60,
             sms: SmsSettings::default(),
+            pdf: PdfSettings::default(),
         }
     }
 }

@@ -12,4 +12,5 @@ pub mod metrics;
 pub mod notices;
 pub mod outbox;
 pub mod password;
+pub mod pdf;
 pub mod throttle;

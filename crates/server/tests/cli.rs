@@ -327,3 +327,44 @@ async fn the_demo_creates_its_data_once() {
     assert!(banner.contains("shown at first start"), "{banner}");
     server.kill().await.expect("stop");
 }
+
+#[tokio::test]
+async fn the_pdf_signing_key_is_made_and_checked() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let keys = data.path().join("keys");
+    let keys_arg = keys.to_str().expect("utf-8 path");
+    let (ok, out) = run(data.path(), &["pdf-key", "--dir", keys_arg], None).await;
+    assert!(ok, "{out}");
+    assert!(out.contains("[pdf]"), "it says how to configure it: {out}");
+    let certificate = std::fs::read_to_string(keys.join("certificate.pem")).expect("certificate");
+    assert!(certificate.starts_with("-----BEGIN CERTIFICATE-----"));
+    let key = keys.join("key.pem");
+    assert!(
+        std::fs::read_to_string(&key)
+            .expect("key")
+            .contains("PRIVATE KEY")
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).expect("key").permissions().mode();
+        assert_eq!(mode & 0o077, 0, "only the owner reads the private key");
+    }
+
+    // A server whose configured key cannot be read does not start.
+    let output = cloudcourt(data.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("CLOUDCOURT_PDF__CERTIFICATE", keys.join("certificate.pem"))
+        .env("CLOUDCOURT_PDF__KEY", keys.join("missing.pem"))
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(60), output)
+        .await
+        .expect("it stops by itself")
+        .expect("ran");
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        text.contains("missing.pem"),
+        "the error names the file: {text}"
+    );
+}

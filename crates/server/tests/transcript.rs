@@ -17,6 +17,7 @@ on_both_backends!(
     bad_signatures_are_refused_and_keep_nothing,
     corrections_are_answered_once,
     an_archived_transcript_is_sealed,
+    the_pdf_is_the_record_signed_by_the_court,
 );
 
 const PLAINTIFF_PHONE: &str = "13800001111";
@@ -494,6 +495,17 @@ async fn signatures_belong_to_one_version(app: &TestApp) {
             .status(),
         StatusCode::UNAUTHORIZED
     );
+    // The other party sees that the plaintiff signed, not the handwriting; the signer does.
+    let (defendant, _) = join(app, &hearing, DEFENDANT_PHONE).await;
+    let status = |client: Client| {
+        let url = image_url.clone();
+        async move { client.get(url).send().await.expect("request").status() }
+    };
+    assert_eq!(status(defendant.clone()).await, StatusCode::NOT_FOUND);
+    assert_eq!(status(party.clone()).await, StatusCode::OK);
+    let seen = get_ok(&defendant, transcript_url(app, &hearing, "/confirmation")).await;
+    assert_eq!(task(&seen, "贾1")["status"], "signed");
+    assert_eq!(task(&seen, "贾1")["signature"], Value::Null);
 
     // The transcript changes after the signature: it is outdated, and must be given again.
     let mut more = OPENING.to_vec();
@@ -828,6 +840,14 @@ async fn corrections_are_answered_once(app: &TestApp) {
         .filter_map(|c| c["status"].as_str())
         .collect();
     assert_eq!(statuses, ["refused", "accepted"]);
+    // Another party sees none of the plaintiff's requests; the court sees them all.
+    let (defendant, _) = join(app, &hearing, DEFENDANT_PHONE).await;
+    assert_eq!(
+        get_ok(&defendant, transcript_url(app, &hearing, "/corrections")).await,
+        json!([])
+    );
+    let all = get_ok(&clerk, transcript_url(app, &hearing, "/corrections")).await;
+    assert_eq!(all.as_array().map(Vec::len), Some(2));
     let confirmation = get_ok(&clerk, transcript_url(app, &hearing, "/confirmation")).await;
     assert_eq!(
         task(&confirmation, "贾1")["status"],
@@ -878,4 +898,193 @@ async fn an_archived_transcript_is_sealed(app: &TestApp) {
         get_ok(&clerk, transcript_url(app, &hearing, "")).await["version"],
         1
     );
+}
+
+/// Runs a poppler tool on `pdf` and returns what it printed (the test fails, not skips,
+/// when the tool is missing: `scripts/test` installs poppler-utils).
+fn poppler(tool: &str, args: &[&str], pdf: &std::path::Path) -> String {
+    let output = std::process::Command::new(tool)
+        .args(args)
+        .arg(pdf)
+        .args(if tool == "pdftotext" {
+            &["-"][..]
+        } else {
+            &[][..]
+        })
+        .output()
+        .unwrap_or_else(|err| panic!("{tool} (poppler-utils) must be installed: {err}"));
+    assert!(
+        output.status.success() || tool == "pdfsig",
+        "{tool} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn squeeze(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+async fn the_pdf_is_the_record_signed_by_the_court(app: &TestApp) {
+    let clerk = app.login("clerk").await;
+    let (hearing, party) = hearing_with_parties(app, &clerk, "（2026）京0107民初9号").await;
+    let long = "被告于二〇二五年三月向原告借款人民币五万元整，约定同年十二月前归还，\
+                但至今分文未还，原告多次催要未果，故诉至法院，请求判令被告归还借款并支付利息。"
+        .repeat(3);
+    let mut lines = OPENING.to_vec();
+    lines.push(("plaintiff", "贾1", &long));
+    lines.push((
+        "defendant",
+        "李1",
+        "借款属实，但已还款20000元（有微信转账记录）。\n请求法院查明。",
+    ));
+    let v1 = json(
+        save(app, &clerk, &hearing, 0, &new_id(), entries(&lines)).await,
+        StatusCode::OK,
+    )
+    .await;
+    json(
+        clerk
+            .post(transcript_url(app, &hearing, "/confirmation"))
+            .json(&json!({}))
+            .send()
+            .await
+            .expect("request"),
+        StatusCode::OK,
+    )
+    .await;
+    json(
+        sign(
+            app,
+            &party,
+            &hearing,
+            &signature(&v1["version"], &v1["sha256"]),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let (defendant, _) = join(app, &hearing, DEFENDANT_PHONE).await;
+    json(
+        sign(
+            app,
+            &defendant,
+            &hearing,
+            &signature(&v1["version"], &v1["sha256"]),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+
+    // The party downloads the PDF of the version they signed.
+    let response = party
+        .get(app.url(&format!("/api/v1/hearings/{}/transcript.pdf", id(&hearing))))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    let disposition = response.headers()["content-disposition"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(disposition.contains("filename*=UTF-8''"), "{disposition}");
+    let bytes = response.bytes().await.expect("body");
+    assert!(bytes.starts_with(b"%PDF-"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pdf = dir.path().join("transcript.pdf");
+    std::fs::write(&pdf, &bytes).expect("write");
+
+    let text = squeeze(&poppler("pdftotext", &[], &pdf));
+    let draft = get_ok(&clerk, transcript_url(app, &hearing, "")).await;
+    let header = &draft["header"];
+    for expected in [
+        app_court_name(app).await,
+        "庭审笔录".to_owned(),
+        format!("时间：{}", header["time"].as_str().expect("time")),
+        "地点：互联网庭审".to_owned(),
+        "案由：民间借贷纠纷".to_owned(),
+        "案号：（2026）京0107民初9号".to_owned(),
+        format!("审判人员：{}", app.judge.display_name),
+        format!("书记员：{}", app.clerk.display_name),
+        "(开庭审理前，书记员应当查明当事人和其他诉讼参与人是否到庭，落座后宣布法庭纪律，请审判人员入庭就座)".to_owned(),
+    ] {
+        assert!(text.contains(&squeeze(&expected)), "the PDF lacks {expected}");
+    }
+    // Every entry, exactly and in order, with its speaker.
+    let mut from = 0;
+    for (role, name, said) in &lines {
+        let label = match *role {
+            "presiding_judge" => "审判长",
+            "plaintiff" => "原告",
+            "defendant" => "被告",
+            other => other,
+        };
+        let expected = squeeze(&format!("{label} {name}：{said}"));
+        let at = text[from..]
+            .find(&expected)
+            .unwrap_or_else(|| panic!("the PDF lacks, in order: {expected}"));
+        from += at + expected.len();
+    }
+    assert!(
+        text.contains(&squeeze(v1["sha256"].as_str().expect("hash"))),
+        "every page names the version's hash"
+    );
+
+    let images = poppler("pdfimages", &["-list"], &pdf);
+    let image_rows = images
+        .lines()
+        .skip(2)
+        .filter(|line| line.contains("image"))
+        .count();
+    assert_eq!(image_rows, 2, "both signatures are in the PDF:\n{images}");
+
+    let verdict = poppler("pdfsig", &[], &pdf);
+    assert!(
+        verdict.contains("Signature Validation: Signature is Valid."),
+        "{verdict}"
+    );
+    assert!(verdict.contains("Total document signed"), "{verdict}");
+
+    // The PDF of an older version, a missing one, and a stranger.
+    let missing = party
+        .get(app.url(&format!(
+            "/api/v1/hearings/{}/transcript.pdf?version=7",
+            id(&hearing)
+        )))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        problem(missing, StatusCode::NOT_FOUND).await["code"],
+        "version_not_found"
+    );
+    let stranger = TestApp::client()
+        .get(app.url(&format!("/api/v1/hearings/{}/transcript.pdf", id(&hearing))))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(stranger.status(), StatusCode::UNAUTHORIZED);
+    let taken: Vec<serde_json::Value> = app
+        .store
+        .audit_events(0, 1_000)
+        .await
+        .expect("audit")
+        .into_iter()
+        .filter(|e| e.action == "transcript.pdf")
+        .map(|e| e.details)
+        .collect();
+    assert_eq!(taken.len(), 1, "the download is audited");
+    assert_eq!(taken[0]["signatures"], 2);
+    assert_eq!(taken[0]["pdf_sha256"].as_str().map(str::len), Some(64));
+}
+
+async fn app_court_name(app: &TestApp) -> String {
+    app.store
+        .court(app.clerk.court_id)
+        .await
+        .expect("court")
+        .name
+        .to_string()
 }

@@ -54,6 +54,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(signature_image))
         .routes(routes!(corrections, request_correction))
         .routes(routes!(resolve_correction))
+        .routes(routes!(transcript_pdf))
 }
 
 /// A version as read. Version 0 is the empty draft before the first save.
@@ -201,12 +202,42 @@ pub struct CorrectionResolution {
 /// The hearing, for someone allowed to read its transcript: staff of its court, or
 /// one of its own participants.
 async fn readable(state: &AppState, parts: &mut Parts, id: HearingId) -> ApiResult<Hearing> {
-    let (viewer, hearing) = authorise(state, parts, id).await?;
-    match &viewer {
-        Viewer::Staff(staff) => staff.require(Action::ViewTranscript)?,
-        Viewer::Participant(session) => session.require(Action::ViewTranscript)?,
+    Ok(reader(state, parts, id).await?.hearing)
+}
+
+/// Who reads a transcript: for the audit of what they take away, and so that a party
+/// sees the other parties' progress but not their handwriting or requests.
+struct Reader {
+    actor: court::AuditActor,
+    hearing: Hearing,
+    /// `None` for the court's staff.
+    participant: Option<ParticipantId>,
+}
+
+impl Reader {
+    /// Whether this reader may see what `owner` gave (a signature, a request).
+    fn may_see(&self, owner: ParticipantId) -> bool {
+        self.participant.is_none_or(|me| me == owner)
     }
-    Ok(hearing)
+}
+
+async fn reader(state: &AppState, parts: &mut Parts, id: HearingId) -> ApiResult<Reader> {
+    let (viewer, hearing) = authorise(state, parts, id).await?;
+    let (actor, participant) = match &viewer {
+        Viewer::Staff(staff) => {
+            staff.require(Action::ViewTranscript)?;
+            (staff.actor(), None)
+        }
+        Viewer::Participant(session) => {
+            session.require(Action::ViewTranscript)?;
+            (session.actor(), Some(session.participant.id))
+        }
+    };
+    Ok(Reader {
+        actor,
+        hearing,
+        participant,
+    })
 }
 
 /// Refuses writes once the record is sealed (archived) or the hearing was cancelled.
@@ -572,7 +603,11 @@ fn correction_view(c: Correction, who: Option<&court::Participant>) -> Correctio
 
 /// The confirmation as it stands: open or not, the version to sign, and a task per
 /// participant.
-async fn confirmation_view(state: &AppState, hearing_id: HearingId) -> ApiResult<ConfirmationView> {
+async fn confirmation_view(
+    state: &AppState,
+    hearing_id: HearingId,
+    visible: impl Fn(ParticipantId) -> bool,
+) -> ApiResult<ConfirmationView> {
     let head = state.store.transcript_head(hearing_id).await?;
     let latest = latest_version(state, hearing_id).await?;
     let latest_sha = latest.as_ref().map(|v| v.info.sha256.clone());
@@ -599,8 +634,11 @@ async fn confirmation_view(state: &AppState, hearing_id: HearingId) -> ApiResult
                     signature.map(|s| s.sha256.as_str()),
                     pending,
                 ),
-                signature: signature.map(signature_summary),
-                correction: correction.cloned().map(|c| correction_view(c, Some(&p))),
+                signature: signature.filter(|_| visible(p.id)).map(signature_summary),
+                correction: correction
+                    .filter(|_| visible(p.id))
+                    .cloned()
+                    .map(|c| correction_view(c, Some(&p))),
             }
         })
         .collect();
@@ -615,7 +653,8 @@ async fn confirmation_view(state: &AppState, hearing_id: HearingId) -> ApiResult
     })
 }
 
-/// The confirmation (确认笔录): the version to sign and every participant's task.
+/// The confirmation (确认笔录): the version to sign and every participant's task. A
+/// party sees everyone's status but only their own signature and request.
 #[utoipa::path(get, path = "/api/v1/hearings/{id}/transcript/confirmation", tag = "transcript",
     params(("id" = String, Path, description = "Hearing id")),
     responses((status = 200, body = ConfirmationView), (status = 403, body = super::error::Problem)))]
@@ -624,8 +663,10 @@ async fn confirmation(
     ApiPath(id): ApiPath<HearingId>,
     mut parts: Parts,
 ) -> ApiResult<ApiJson<ConfirmationView>> {
-    readable(&state, &mut parts, id).await?;
-    Ok(ApiJson(confirmation_view(&state, id).await?))
+    let reader = reader(&state, &mut parts, id).await?;
+    Ok(ApiJson(
+        confirmation_view(&state, id, |owner| reader.may_see(owner)).await?,
+    ))
 }
 
 /// The court opens the transcript for confirmation (发起确认笔录): every participant
@@ -675,7 +716,7 @@ async fn open_confirmation(
             json!({"type": "confirmation", "open": true, "changed": "opened"}),
         );
     }
-    Ok(ApiJson(confirmation_view(&state, id).await?))
+    Ok(ApiJson(confirmation_view(&state, id, |_| true).await?))
 }
 
 /// Decodes the `data:image/png;base64,…` of a signature and checks it is a PNG of a
@@ -785,6 +826,29 @@ async fn sign(
         )));
     }
     let image = signature_png(&body.image)?;
+    // (The store checks this again, atomically; here it keeps the answers in order.)
+    let latest = state
+        .store
+        .transcript_head(id)
+        .await?
+        .map_or(0, |h| h.latest_version);
+    if latest != body.version {
+        return Err(outdated(latest));
+    }
+    let signed_before = state
+        .store
+        .signatures(id)
+        .await?
+        .into_iter()
+        .any(|s| s.participant_id == session.participant.id && s.sha256 == version.info.sha256);
+    if signed_before {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "already_signed",
+            "您已签署该版本的笔录",
+            "You have already signed this version of the transcript",
+        ));
+    }
     let signature = Signature {
         id: Uuid::now_v7(),
         hearing_id: id,
@@ -854,7 +918,7 @@ async fn participant(
     Ok(session)
 }
 
-/// The image of a handwritten signature (PNG).
+/// The image of a handwritten signature (PNG): for the court, and for its signer.
 #[utoipa::path(get, path = "/api/v1/hearings/{id}/transcript/signatures/{sid}/image", tag = "transcript",
     params(("id" = String, Path, description = "Hearing id"), ("sid" = String, Path, description = "Signature id")),
     responses((status = 200, content_type = "image/png", description = "The signature"), (status = 404, body = super::error::Problem)))]
@@ -863,12 +927,22 @@ async fn signature_image(
     ApiPath((id, sid)): ApiPath<(HearingId, Uuid)>,
     mut parts: Parts,
 ) -> ApiResult<Response> {
-    readable(&state, &mut parts, id).await?;
-    let image = state
+    let reader = reader(&state, &mut parts, id).await?;
+    let owner = state
+        .store
+        .signatures(id)
+        .await?
+        .into_iter()
+        .find(|s| s.id == sid)
+        .map(|s| s.participant_id);
+    let Some(image) = state
         .store
         .signature_image(id, sid)
         .await?
-        .ok_or_else(|| ApiError::not_found("signature"))?;
+        .filter(|_| owner.is_some_and(|owner| reader.may_see(owner)))
+    else {
+        return Err(ApiError::not_found("signature"));
+    };
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static("image/png")),
@@ -882,7 +956,7 @@ async fn signature_image(
         .into_response())
 }
 
-/// Every correction request (申请补正), oldest first.
+/// Correction requests (申请补正), oldest first: all for the court, a party's own for them.
 #[utoipa::path(get, path = "/api/v1/hearings/{id}/transcript/corrections", tag = "transcript",
     params(("id" = String, Path, description = "Hearing id")),
     responses((status = 200, body = Vec<CorrectionView>), (status = 403, body = super::error::Problem)))]
@@ -891,8 +965,10 @@ async fn corrections(
     ApiPath(id): ApiPath<HearingId>,
     mut parts: Parts,
 ) -> ApiResult<ApiJson<Vec<CorrectionView>>> {
-    readable(&state, &mut parts, id).await?;
-    Ok(ApiJson(correction_views(&state, id).await?))
+    let reader = reader(&state, &mut parts, id).await?;
+    let mut views = correction_views(&state, id).await?;
+    views.retain(|c| reader.may_see(c.participant_id));
+    Ok(ApiJson(views))
 }
 
 /// A participant asks for a correction instead of signing (申请补正).
@@ -1035,4 +1111,170 @@ fn already_resolved() -> ApiError {
         "该补正申请已处理",
         "This correction request was already answered",
     )
+}
+
+/// The court's local time as the PDF prints it: 2026年11月28日 14:05.
+fn local_time(at: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
+    at.with_timezone(&zone)
+        .format("%Y年%m月%d日 %H:%M")
+        .to_string()
+}
+
+/// A version laid out for print, with the signatures bound to exactly that version
+/// (a participant's latest one; outdated signatures belong to other versions' PDFs).
+async fn printable(
+    state: &AppState,
+    hearing: &Hearing,
+    version: Version,
+) -> ApiResult<transcript_pdf::Transcript> {
+    let zone = state.store.court(hearing.court_id).await?.time_zone.tz();
+    let participants: HashMap<ParticipantId, court::Participant> = state
+        .store
+        .participants(hearing.id)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let mut signatures: Vec<Signature> = state
+        .store
+        .signatures(hearing.id)
+        .await?
+        .into_iter()
+        .filter(|s| s.sha256 == version.info.sha256)
+        .collect();
+    // Oldest first; keep one per participant, in the order they signed.
+    signatures.dedup_by_key(|s| s.participant_id);
+    let mut blocks = Vec::with_capacity(signatures.len());
+    for signature in signatures {
+        let png = state
+            .store
+            .signature_image(hearing.id, signature.id)
+            .await?
+            .ok_or_else(|| ApiError::internal("a signature without its image"))?;
+        let who = participants.get(&signature.participant_id);
+        blocks.push(transcript_pdf::SignatureBlock {
+            signer: who.map(|p| p.name.to_string()).unwrap_or_default(),
+            role: who
+                .map(|p| p.role.label_zh().to_owned())
+                .unwrap_or_default(),
+            signed_at: local_time(signature.signed_at, zone),
+            sha256: signature.sha256,
+            png,
+        });
+    }
+    let content = version.content;
+    let header = &content.header;
+    Ok(transcript_pdf::Transcript {
+        court: header.court.clone(),
+        title: header.title.clone(),
+        header: vec![
+            ("时间".to_owned(), header.time.clone()),
+            ("地点".to_owned(), header.place.clone()),
+            ("案由".to_owned(), header.cause.clone()),
+            ("案号".to_owned(), header.case_number.clone()),
+            ("审判人员".to_owned(), header.judges.join("、")),
+            ("书记员".to_owned(), header.clerk.clone()),
+        ],
+        opening_note: content.opening_note,
+        entries: content
+            .entries
+            .into_iter()
+            .map(|entry| transcript_pdf::Entry {
+                speaker: format!("{} {}", entry.role.label_zh(), entry.name),
+                text: entry.text,
+            })
+            .collect(),
+        version: u32::try_from(version.info.number).unwrap_or_default(),
+        sha256: version.info.sha256,
+        signatures: blocks,
+        labels: transcript_pdf::Labels::default(),
+    })
+}
+
+/// `filename*` of a Content-Disposition (RFC 6266 / 5987): UTF-8, percent-encoded.
+fn encoded_filename(name: &str) -> String {
+    name.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+/// The transcript as a PDF signed by the court (PAdES): the header, the entries, page
+/// numbers, and each signature of this version with signer, role, time and hash.
+#[utoipa::path(get, path = "/api/v1/hearings/{id}/transcript.pdf", tag = "transcript",
+    params(("id" = String, Path, description = "Hearing id"), VersionQuery),
+    responses(
+        (status = 200, content_type = "application/pdf", description = "The signed PDF"),
+        (status = 403, body = super::error::Problem),
+        (status = 404, body = super::error::Problem, description = "`version_not_found`, or nothing saved yet"),
+    ))]
+async fn transcript_pdf(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<HearingId>,
+    query: Result<Query<VersionQuery>, QueryRejection>,
+    mut parts: Parts,
+) -> ApiResult<Response> {
+    let Query(query) = query?;
+    let Reader { actor, hearing, .. } = reader(&state, &mut parts, id).await?;
+    let number = match query.version {
+        Some(number) => number,
+        None => state
+            .store
+            .transcript_head(id)
+            .await?
+            .map_or(0, |head| head.latest_version),
+    };
+    let version = state
+        .store
+        .transcript_version(id, number)
+        .await?
+        .ok_or_else(|| version_not_found(number))?;
+    let case_number = version.content.header.case_number.clone();
+    let document = printable(&state, &hearing, version).await?;
+    let (version_number, sha256, signed) = (
+        document.version,
+        document.sha256.clone(),
+        document.signatures.len(),
+    );
+    let service = state.pdf().await.map_err(ApiError::internal)?;
+    let pdf = tokio::task::spawn_blocking(move || service.render_signed(&document))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|err| ApiError::internal(format!("{err:#}")))?;
+    let audit = NewAuditEvent::new(
+        actor,
+        "transcript.pdf",
+        json!({
+            "version": version_number, "sha256": sha256, "signatures": signed,
+            "pdf_sha256": hex::encode(Sha256::digest(&pdf)), "bytes": pdf.len(),
+        }),
+    )
+    .court(hearing.court_id)
+    .hearing(id);
+    state.store.append_audit(audit).await?;
+    let filename = format!("庭审笔录-{case_number}-第{version_number}版.pdf");
+    let disposition = format!(
+        "inline; filename=\"transcript-{version_number}.pdf\"; filename*=UTF-8''{}",
+        encoded_filename(&filename)
+    );
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/pdf"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition).map_err(ApiError::internal)?,
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
 }
