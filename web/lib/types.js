@@ -384,3 +384,111 @@ export {};
  * @property {StrokePoint[][]} strokes
  * @property {string} image `data:image/png;base64,…` of the canvas
  */
+
+/** @typedef {'image' | 'pdf' | 'audio' | 'video' | 'document' | 'text'} EvidenceKind */
+/** @typedef {'submitted' | 'withdrawn'} EvidenceStatus */
+/** @typedef {'pending' | 'admitted' | 'not_admitted'} EvidenceAdmission */
+/**
+ * 认可 / 不认可 / 不清楚
+ * @typedef {'agree' | 'disagree' | 'unclear'} OpinionAnswer
+ */
+
+/**
+ * Who submitted an item: a staff member (judge, clerk) or a participant.
+ * @typedef {Object} EvidenceSubmitter
+ * @property {'staff' | 'participant'} kind
+ * @property {string} id user id (staff) or participant id
+ * @property {string} name
+ * @property {string} role a participant's role, or the bench role / staff account's role
+ */
+
+/**
+ * A party's 质证意见 on one item: 真实性 (authenticity), 合法性 (legality), 关联性 (relevance), and a text.
+ * @typedef {Object} Opinion
+ * @property {string} id
+ * @property {string} evidence_id
+ * @property {string} participant_id
+ * @property {string} name
+ * @property {Role} role
+ * @property {OpinionAnswer} authenticity
+ * @property {OpinionAnswer} legality
+ * @property {OpinionAnswer} relevance
+ * @property {string} text
+ * @property {string} given_at RFC 3339
+ */
+
+/**
+ * @typedef {Object} OpinionInput
+ * @property {OpinionAnswer} authenticity
+ * @property {OpinionAnswer} legality
+ * @property {OpinionAnswer} relevance
+ * @property {string} text 0..2000 characters
+ */
+
+/**
+ * One piece of evidence (证据): never deleted, only withdrawn.
+ * @typedef {Object} Evidence
+ * @property {string} id
+ * @property {string} hearing_id
+ * @property {number} number 1, 2, 3 … per hearing (证据一, 证据二 …)
+ * @property {string} title 证据名称
+ * @property {string} purpose 证明目的
+ * @property {string} file_name the original name (sanitised)
+ * @property {string} media_type sniffed from the content, e.g. application/pdf
+ * @property {EvidenceKind} kind
+ * @property {number} size bytes
+ * @property {string} sha256 hex
+ * @property {EvidenceSubmitter} submitted_by
+ * @property {string} submitted_at RFC 3339
+ * @property {EvidenceStatus} status
+ * @property {string | null} withdrawn_at
+ * @property {EvidenceAdmission} admission
+ * @property {string | null} admission_reason
+ * @property {Opinion[]} opinions
+ * @property {string} content_url the bytes (preview; `?download=1` downloads with the original name)
+ */
+
+/**
+ * The start of an upload (`POST …/evidence/uploads`).
+ * @typedef {Object} NewEvidenceUpload
+ * @property {string} file_name
+ * @property {number} size bytes
+ * @property {string} title 证据名称, 1..100 characters
+ * @property {string} purpose 证明目的, 0..2000 characters
+ */
+
+/**
+ * Where a resumable upload stands; `evidence` is set once the last bytes were taken and the item made.
+ * @typedef {Object} EvidenceUpload
+ * @property {string} id
+ * @property {string} hearing_id
+ * @property {string} file_name
+ * @property {number} size
+ * @property {number} offset the bytes the server holds
+ * @property {string} title
+ * @property {string} purpose
+ * @property {string} created_at
+ * @property {Evidence | null} evidence
+ */
+
+/**
+ * An item presented to everyone (展示): at a PDF page or a media time.
+ * @typedef {Object} Presentation
+ * @property {string} evidence_id
+ * @property {number | null} page
+ * @property {number | null} time seconds
+ * @property {string} by the presenter's name
+ * @property {string} at RFC 3339
+ */
+
+/**
+ * @typedef {Object} PresentationInput
+ * @property {number} [page]
+ * @property {number} [time]
+ */
+
+/**
+ * The live channel's evidence messages: an item changed (refetch the list), or what is presented changed.
+ * @typedef {{type: 'evidence', seq: number, evidence_id: string, changed: 'added' | 'withdrawn' | 'admission' | 'opinion' | string}
+ *   | {type: 'presentation', seq: number, presentation: Presentation | null}} EvidenceLiveMessage
+ */
