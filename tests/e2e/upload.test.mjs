@@ -40,7 +40,7 @@ class FakeServer {
   /** @type {{method: string, path: string, offset?: number, length?: number}[]} */
   log = [];
   /** Faults for the coming PATCH requests, by their number (1-based) among all PATCHes. */
-  /** @type {Map<number, 'lost-before' | 'lost-after' | 'advance' | 'error-503' | 'stall'>} */
+  /** @type {Map<number, 'lost-before' | 'lost-after' | 'advance' | 'error-503' | 'stall' | 'interrupted'>} */
   faults = new Map();
   /** Answer every PATCH with this status (server trouble) while set. */
   failAll = 0;
@@ -240,6 +240,14 @@ class FakeXhr {
       this.onload?.();
       return;
     }
+    if (fault === 'interrupted') {
+      // The body broke off half-way: the server keeps what arrived and says so (400 upload_interrupted).
+      server.patch(this.url, Number(this.headers['upload-offset']), bytes.subarray(0, Math.floor(bytes.length / 2)));
+      this.status = 400;
+      this.responseText = JSON.stringify(problem(400, 'upload_interrupted', '上传中断，请继续上传', 'The upload was interrupted; resume it').body);
+      this.onload?.();
+      return;
+    }
     if (fault === 'advance') {
       // Another request of ours (whose answer we never saw) had already brought some bytes.
       const upload = [...server.uploads.values()][0];
@@ -401,6 +409,18 @@ describe('the resumable evidence uploader', () => {
     assert.deepEqual(
       server.log.map((l) => `${l.method} ${l.offset ?? ''}`.trim()),
       ['POST', 'PATCH-LOST 0', 'GET', 'PATCH 0', `PATCH ${4 * MiB}`],
+    );
+  });
+
+  test('400 upload_interrupted: the server kept part of the chunk; the rest follows from its offset', async () => {
+    const { file, sha256 } = makeFile(6 * MiB);
+    server.faults.set(1, 'interrupted');
+    const { uploader } = uploaderFor(file);
+    const evidence = await uploader.start();
+    assert.equal(evidence?.sha256, sha256);
+    assert.deepEqual(
+      server.log.map((l) => `${l.method} ${l.offset ?? ''}`.trim()),
+      ['POST', 'PATCH 0', 'GET', `PATCH ${2 * MiB}`],
     );
   });
 

@@ -442,6 +442,7 @@ export {};
  * @property {string} submitted_at RFC 3339
  * @property {EvidenceStatus} status
  * @property {string | null} withdrawn_at
+ * @property {string | null} [withdraw_reason]
  * @property {EvidenceAdmission} admission
  * @property {string | null} admission_reason
  * @property {Opinion[]} opinions

@@ -7,7 +7,8 @@
  * When the network drops (or a chunk stalls, or the server answers 5xx/429), the uploader says so (`paused`), waits —
  * for the browser's `online` event when it knows it is offline, else with a growing delay (1 s, 2 s, 4 s … 30 s) —
  * then asks the server where the upload stands (`GET`) and goes on from the server's offset; a 409
- * `offset_mismatch` answer carries that offset and is followed at once. `cancel()` stops it and discards the server's
+ * `offset_mismatch` answer carries that offset and is followed at once (without it: GET), as is a 400
+ * `upload_interrupted` (the server saw a chunk break off). `cancel()` stops it and discards the server's
  * bytes (`DELETE`). A refusal (413 `file_too_large`, 415 `type_not_allowed`, 403, 409 `hearing_sealed`, 422 …) ends
  * the file with the server's problem (its message in Chinese and English). The last chunk's answer carries the new
  * Evidence.
@@ -452,6 +453,8 @@ export class EvidenceUploader {
         if (problem.code === 'offset_mismatch') {
           // Mismatched again and again: slow down, then ask where it stands.
           mismatches = 0;
+        } else if (problem.code === 'upload_interrupted') {
+          // The server saw the chunk's body break off: it kept what arrived; ask where it stands.
         } else if (!TRANSIENT.has(problem.status)) {
           return this.#fail(problem, problem.status >= 400 && problem.status < 500);
         }
