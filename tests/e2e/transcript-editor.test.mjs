@@ -9,34 +9,21 @@
  * text is kept for copying and the other save is never overwritten.
  *
  * Every check that matters reads the server (GET …/transcript, …/versions, …/confirmation with the page's cookie).
- * `CC_E2E_WEB=disk` serves web/ from this checkout instead of the binary's embedded copy (for a binary built before
- * the latest web changes).
+ * `CC_WEB_FROM_DISK=1` (or `CC_E2E_WEB=disk`) serves web/ from this checkout instead of the binary's embedded copy
+ * (helpers.mjs `webFromDisk`, for a binary built before the latest web changes).
  */
 
 import assert from 'node:assert/strict';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { RESULTS, collectProblems, demoMeetingNumber, eventually } from './helpers.mjs';
+import { RESULTS, WEB_FROM_DISK_ARGS, collectProblems, demoMeetingNumber, eventually, webFromDisk } from './helpers.mjs';
 import { PARTIES, assertNoOverflow, hearingIdOf, joinCodeFor, staffLogin } from './join-helpers.mjs';
 import { CHROMIUM, CHROMIUM_ARGS, startServer } from './server.mjs';
 
 const PC = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
-const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web');
-const CSP =
-  "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'";
-const TYPES = /** @type {Record<string, string>} */ ({
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.html': 'text/html; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.json': 'application/json',
-  '.webmanifest': 'application/manifest+json',
-  '.png': 'image/png',
-});
 
 /** @typedef {{role: string, name: string, text: string}} Entry */
 
@@ -54,41 +41,13 @@ let hearingId = '';
 const shot = (page, name) => page.screenshot({ path: path.join(RESULTS, `transcript-editor-${name}.png`), fullPage: true });
 
 /**
- * With `CC_E2E_WEB=disk`, the context's pages load web/ from this checkout (the API still comes from the server).
- * @param {import('playwright-core').BrowserContext} context
- */
-async function webFromDisk(context) {
-  if (process.env.CC_E2E_WEB !== 'disk') return;
-  const origin = new URL(server.url).origin;
-  await context.route(
-    (url) => url.origin === origin && !url.pathname.startsWith('/api/'),
-    async (route) => {
-      const url = new URL(route.request().url());
-      let file = path.join(WEB, decodeURIComponent(url.pathname));
-      if (url.pathname.endsWith('/')) file = path.join(file, 'index.html');
-      if (!file.startsWith(WEB)) return route.fallback();
-      try {
-        const body = await readFile(file);
-        return route.fulfill({
-          body,
-          contentType: TYPES[path.extname(file)] ?? 'application/octet-stream',
-          headers: { 'Content-Security-Policy': CSP, 'Cache-Control': 'no-store' },
-        });
-      } catch {
-        return route.fallback();
-      }
-    },
-  );
-}
-
-/**
  * A clerk's console at a desk, signed in.
  * @returns {Promise<{context: import('playwright-core').BrowserContext, page: import('playwright-core').Page, problems: string[]}>}
  */
 async function clerkPage() {
   const context = await browser.newContext({ viewport: PC, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
   context.setDefaultTimeout(15_000);
-  await webFromDisk(context);
+  await webFromDisk(context, server.url);
   await staffLogin(context, server.url, 'clerk', server.password);
   const page = await context.newPage();
   const problems = collectProblems(page);
@@ -198,10 +157,7 @@ describe('the clerk’s transcript editor (console)', () => {
   before(async () => {
     server = await startServer();
     meeting = demoMeetingNumber(server.output());
-    // Pages fulfilled by the test (CC_E2E_WEB=disk) have no address, so Chrome's local network checks would block
-    // their WebSocket to 127.0.0.1.
-    const fromDisk = process.env.CC_E2E_WEB === 'disk' ? ['--disable-features=LocalNetworkAccessChecks'] : [];
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...fromDisk], headless: true });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...WEB_FROM_DISK_ARGS], headless: true });
     await mkdir(RESULTS, { recursive: true });
     const api = await browser.newContext();
     await staffLogin(api, server.url, 'clerk', server.password);
@@ -575,7 +531,7 @@ describe('the clerk’s transcript editor (console)', () => {
   test('the judge reads the transcript without editing it', async () => {
     const context = await browser.newContext({ viewport: PC, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
     context.setDefaultTimeout(15_000);
-    await webFromDisk(context);
+    await webFromDisk(context, server.url);
     await staffLogin(context, server.url, 'judge', server.password);
     const page = await context.newPage();
     const problems = collectProblems(page);

@@ -10,16 +10,15 @@
  * while the signing page is open, and the server's 409 `transcript_outdated` when the live channel missed it.
  *
  * The binary serves the web client it was built with (web/ is embedded). To try the working tree's web/ against an
- * older binary, set CC_WEB_FROM_DISK=1: the pages' files are then read from web/ (the server's headers are kept).
+ * older binary, set CC_WEB_FROM_DISK=1 (helpers.mjs `webFromDisk`).
  */
 
 import assert from 'node:assert/strict';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
-import { RESULTS, collectProblems, demoMeetingNumber, eventually, pngSize } from './helpers.mjs';
+import { RESULTS, WEB_FROM_DISK_ARGS, collectProblems, demoMeetingNumber, eventually, pngSize, webFromDisk } from './helpers.mjs';
 import { ANDROID_UA, MEDIA_ARGS, PARTIES, assertInViewport, assertNoOverflow, hearingIdOf, joinCodeFor, staffLogin } from './join-helpers.mjs';
 import { CHROMIUM, CHROMIUM_ARGS, startServer } from './server.mjs';
 
@@ -27,7 +26,6 @@ const PC = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 const PHONE_LANDSCAPE = { width: 844, height: 390 };
 const CODE_SENT = '如会议号与手机号码匹配，验证码已通过短信发送至该手机，5分钟内有效';
-const WEB = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web');
 
 /** @type {import('./server.mjs').RunningServer} */
 let server;
@@ -48,33 +46,11 @@ const usedCodes = new Set();
  */
 const shot = (page, name) => page.screenshot({ path: path.join(RESULTS, `transcript-${name}.png`) });
 
-/**
- * With CC_WEB_FROM_DISK=1, answer the context's requests for the pages' modules and styles from the working tree's
- * web/ (the pages themselves still come from the server: Chromium would not let a page answered by the test open
- * the live channel to a loopback address).
- * @param {BrowserContext} context
- */
-async function webFromDisk(context) {
-  if (!process.env.CC_WEB_FROM_DISK) return;
-  await context.route(
-    (url) => url.origin === new URL(server.url).origin && /\.(js|css)$/.test(url.pathname),
-    async (route) => {
-      const response = await route.fetch();
-      try {
-        const body = await readFile(path.join(WEB, new URL(route.request().url()).pathname));
-        await route.fulfill({ response, body });
-      } catch {
-        await route.fulfill({ response });
-      }
-    },
-  );
-}
-
 /** The clerk at a desk: a console signed in (its cookie also serves the API calls). */
 async function clerkContext() {
   const context = await browser.newContext({ viewport: PC, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
   context.setDefaultTimeout(15_000);
-  await webFromDisk(context);
+  await webFromDisk(context, server.url);
   await staffLogin(context, server.url, 'clerk', server.password);
   const page = await context.newPage();
   const problems = collectProblems(page);
@@ -92,7 +68,7 @@ async function phoneContext() {
     timezoneId: 'Asia/Shanghai',
   });
   context.setDefaultTimeout(15_000);
-  await webFromDisk(context);
+  await webFromDisk(context, server.url);
   // The feature tour is the join test's business.
   await context.addInitScript(() => localStorage.setItem('cloudcourt.tourSeen', '1'));
   const page = await context.newPage();
@@ -309,7 +285,7 @@ describe('the litigant’s transcript (查看笔录, 确认笔录, 签名)', () 
   before(async () => {
     server = await startServer();
     meeting = demoMeetingNumber(server.output());
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...MEDIA_ARGS], headless: true });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...MEDIA_ARGS, ...WEB_FROM_DISK_ARGS], headless: true });
     await mkdir(RESULTS, { recursive: true });
     const context = await browser.newContext();
     await staffLogin(context, server.url, 'clerk', server.password);
