@@ -323,12 +323,12 @@ describe('participant client (/join)', () => {
       await menu.getByRole('button', { name: '返回', exact: true }).tap();
       await menu.waitFor({ state: 'detached' });
 
-      // functions of later work say so honestly
+      // 上传证据 opens the evidence panel with 本地上传 (evidence.test.mjs goes on from there)
       await page.locator('.room-stage').tap({ position: { x: 40, y: 40 } });
       await menuButton.tap();
       await menu.getByRole('button', { name: '上传证据', exact: true }).tap();
       const upload = page.getByRole('dialog', { name: '上传证据' });
-      await upload.getByText('该功能即将开放').waitFor();
+      await upload.getByRole('button', { name: '本地上传', exact: true }).waitFor();
       await upload.getByRole('button', { name: '返回', exact: true }).tap();
       await upload.waitFor({ state: 'detached' });
 

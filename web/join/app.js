@@ -3,11 +3,16 @@
  * hearing room. Steps: 进入庭审 (会议号, 手机号码, 验证码; skipped with a session) → camera and microphone (permission,
  * self-test) → 法庭纪律 (once) → 功能介绍 (once per device) → 候庭 (until open and admitted) → the hearing room.
  * One live WebSocket (lib/live.js) feeds the waiting room and the room from the moment the participant is signed in,
- * and the room's 查看笔录 / 确认笔录 panels (cc-transcript-view), which follow its transcript messages.
+ * and the room's 查看笔录 / 确认笔录 panels (cc-transcript-view), which follow its transcript messages, and 上传证据
+ * (cc-evidence-panel: 本地上传 and the live 证据列表; one panel per room, so files go on while it is closed). When the
+ * judge or the clerk presents an item (a `presentation` message, or one under way on entering the room) it opens over
+ * the room (cc-evidence-viewer) at its page or time; the person may close it, and the end of the presentation does.
  */
 
 import { confirmDialog } from '../components/cc-confirm-dialog.js';
 import { CcDeviceCheck } from '../components/cc-device-check.js';
+import { CcEvidencePanel } from '../components/cc-evidence-panel.js';
+import { CcEvidenceViewer } from '../components/cc-evidence-viewer.js';
 import { CcJoinForm } from '../components/cc-join-form.js';
 import { CcLangSwitch } from '../components/cc-lang-switch.js';
 import { CcRoom } from '../components/cc-room.js';
@@ -18,6 +23,7 @@ import { CcTranscriptView } from '../components/cc-transcript-view.js';
 import { ADMITTING, CcWaitingRoom } from '../components/cc-waiting-room.js';
 import { ApiError, UNAUTHENTICATED_EVENT, leaveHearing, participantMe } from '../lib/api.js';
 import { create, h, replaceChildren } from '../lib/dom.js';
+import { getPresentation, listEvidence } from '../lib/evidence.js';
 import { problemOf, setErrorText } from '../lib/forms.js';
 import { bindLocalized, relabel, setTitleKey } from '../lib/i18n.js';
 import { LiveClient } from '../lib/live.js';
@@ -26,12 +32,12 @@ import { meetingFromPath, rememberMeeting, rememberedMeeting } from '../lib/meet
 
 /** @typedef {import('../lib/types.js').ParticipantMe} ParticipantMe */
 /** @typedef {import('../lib/types.js').Problem} Problem */
+/** @typedef {import('../lib/types.js').Presentation} Presentation */
+/** @typedef {import('../lib/types.js').LiveMessage} LiveMessage */
+/** @typedef {import('../lib/types.js').EvidenceLiveMessage} EvidenceLiveMessage */
 /** @typedef {import('../lib/i18n.js').MessageKey} MessageKey */
 /** @typedef {import('../components/cc-room.js').RoomAction} RoomAction */
 /** @typedef {'boot' | 'join' | 'devices' | 'rules' | 'tour' | 'waiting' | 'room' | 'ended' | 'left' | 'finished' | 'replaced' | 'error'} Screen */
-
-/** Functions that come with later work: their panels say so. */
-const COMING = /** @type {const} */ (['upload']);
 
 export class CcJoinApp extends HTMLElement {
   /** @type {ParticipantMe | null} */
@@ -64,6 +70,14 @@ export class CcJoinApp extends HTMLElement {
   #waiting = null;
   /** @type {CcRoom | null} */
   #room = null;
+  /** 上传证据: kept while the room is shown (files go on uploading while the panel is closed). */
+  /** @type {CcEvidencePanel | null} */
+  #evidence = null;
+  /** @type {CcEvidenceViewer | null} */
+  #viewer = null;
+  /** The presentation being opened or shown, and one the person closed (not opened again until another comes). */
+  #presentationKey = '';
+  #dismissed = '';
 
   #onUnauthenticated = () => {
     if (this.#me && !this.#leaving && !['join', 'left', 'finished', 'boot'].includes(this.#screen)) this.#sessionLost();
@@ -115,7 +129,11 @@ export class CcJoinApp extends HTMLElement {
     this.#main.classList.toggle('full', full);
     this.#waiting = null;
     this.#room = null;
-    for (const panel of this.querySelectorAll('cc-room-panel')) panel.remove();
+    this.#evidence?.dispose();
+    this.#evidence = null;
+    this.#presentationKey = '';
+    this.#viewer = null;
+    for (const panel of this.querySelectorAll('cc-room-panel, cc-evidence-viewer')) panel.remove();
     replaceChildren(this.#main, ...content);
     window.scrollTo(0, 0);
   }
@@ -150,6 +168,7 @@ export class CcJoinApp extends HTMLElement {
       this.#room?.connection(status);
     });
     live.on('change', () => this.#onLive());
+    live.on('message', (message) => this.#onMessage(message));
     live.on('replaced', () => this.#showReplaced());
     live.on('failure', (failures) => {
       // The session may have ended (left on another device, expired) or the hearing be over: ask once in a while.
@@ -248,6 +267,68 @@ export class CcJoinApp extends HTMLElement {
     this.#room = room;
     room.connection(this.#live?.status ?? 'connecting');
     if (this.#live) room.update(this.#live.store);
+    void this.#checkPresentation();
+  }
+
+  /** @param {LiveMessage} message */
+  #onMessage(message) {
+    const m = /** @type {EvidenceLiveMessage | {type: string}} */ (message);
+    if (m.type === 'presentation') void this.#present(/** @type {{presentation: Presentation | null}} */ (m).presentation);
+    // Connected again: a presentation may have started or ended meanwhile.
+    else if (m.type === 'snapshot' && this.#screen === 'room') void this.#checkPresentation();
+  }
+
+  /** Entering the room (or back after a cut): is an item being presented? */
+  async #checkPresentation() {
+    const me = this.#me;
+    if (!me) return;
+    try {
+      await this.#present(await getPresentation(me.hearing_id));
+    } catch {
+      // The next presentation message opens it.
+    }
+  }
+
+  /**
+   * Open the presented item over the room (or move it to its new page or time); null closes it.
+   * @param {Presentation | null} presentation
+   */
+  async #present(presentation) {
+    const me = this.#me;
+    if (!presentation) {
+      this.#presentationKey = '';
+      this.#dismissed = '';
+      this.#viewer?.close();
+      return;
+    }
+    if (this.#screen !== 'room' || !me) return;
+    const key = [presentation.evidence_id, presentation.page ?? '', presentation.time ?? '', presentation.at].join('|');
+    if (key === this.#dismissed) return;
+    this.#presentationKey = key;
+    /** @type {import('../lib/types.js').Evidence[]} */
+    let items;
+    try {
+      items = await listEvidence(me.hearing_id);
+    } catch {
+      return;
+    }
+    // Another presentation (or its end) came meanwhile.
+    if (this.#presentationKey !== key || this.#screen !== 'room') return;
+    const evidence = items.find((item) => item.id === presentation.evidence_id);
+    if (!evidence) return;
+    let viewer = this.#viewer;
+    if (!viewer || !viewer.isConnected) {
+      const created = create('cc-evidence-viewer', CcEvidenceViewer);
+      created.addEventListener('cc-viewer-closed', (event) => {
+        if (/** @type {CustomEvent<{byUser: boolean}>} */ (event).detail.byUser) this.#dismissed = this.#presentationKey;
+        if (this.#viewer === created) this.#viewer = null;
+      });
+      this.append(created);
+      this.#viewer = created;
+      viewer = created;
+    }
+    const presenter = this.#live?.store.members.find((m) => m.kind === 'staff' && m.name === presentation.by);
+    viewer.show(evidence, presentation, { name: presentation.by, role: presenter?.role });
   }
 
   #showEnded() {
@@ -372,18 +453,8 @@ export class CcJoinApp extends HTMLElement {
 
   /** @param {RoomAction} action */
   async #act(action) {
-    if ((/** @type {readonly string[]} */ (COMING)).includes(action)) {
-      openPanel(
-        this,
-        /** @type {MessageKey} */ (`room.menu.${action}`),
-        h(
-          'div',
-          { class: 'coming', attrs: { 'data-testid': 'coming-soon' } },
-          h('p', { class: 'coming-title', i18n: 'room.coming' }),
-          h('p', { class: 'hint', i18n: /** @type {MessageKey} */ (`room.coming.${action}`) }),
-        ),
-        action,
-      );
+    if (action === 'upload') {
+      this.#openEvidence();
     } else if (action === 'transcript' || action === 'confirm') {
       this.#openTranscript(action);
     } else if (action === 'devices') {
@@ -421,6 +492,20 @@ export class CcJoinApp extends HTMLElement {
       panel.close();
       this.#openTranscript('confirm');
     });
+  }
+
+  /** 上传证据: the room's evidence panel (本地上传, the live 证据列表), the same one each time. */
+  #openEvidence() {
+    const me = this.#me;
+    if (!me) return;
+    for (const open of this.querySelectorAll('cc-room-panel[data-panel="upload"]')) {
+      /** @type {import('../components/cc-room-panel.js').CcRoomPanel} */ (open).close();
+    }
+    if (!this.#evidence) {
+      this.#evidence = create('cc-evidence-panel', CcEvidencePanel);
+      this.#evidence.setup({ me, live: this.#live });
+    }
+    openPanel(this, 'room.menu.upload', this.#evidence, 'upload');
   }
 
   /** Leave the hearing: end the session (DELETE /participant/me), close the channel, stop the camera. */
