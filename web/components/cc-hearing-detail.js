@@ -2,7 +2,8 @@
  * <cc-hearing-detail>: one hearing — case, time, 会议号, state, bench, participants (add/edit/delete, 通知状态, 重发),
  * transitions, 修改开庭时间 and 开庭通知. While an invitation waits to be sent (or to be retried) it re-reads the hearing.
  * The live channel shows each participant's presence (在线/离线, 等待入庭, 已签到) with 准许入庭 (check-in); 进入庭审室
- * opens the staff's hearing room (`#/hearings/{id}/room`), 庭审笔录 the transcript editor (`#/hearings/{id}/transcript`).
+ * opens the staff's hearing room (`#/hearings/{id}/room`), 庭审笔录 the transcript editor (`#/hearings/{id}/transcript`),
+ * 证据 the hearing's evidence (`#/hearings/{id}/evidence`, data-testid `open-evidence`).
  */
 
 import { checkInParticipant, deleteParticipant, getHearing, resendInvitation, transitionHearing } from '../lib/api.js';
@@ -110,6 +111,11 @@ export class CcHearingDetail extends HTMLElement {
           class: 'button',
           i18n: 'transcript.editor.open',
           attrs: { href: `#/hearings/${encodeURIComponent(hearingId)}/transcript`, 'data-testid': 'open-transcript' },
+        }),
+        h('a', {
+          class: 'button',
+          i18n: 'evidence.console.open',
+          attrs: { href: `#/hearings/${encodeURIComponent(hearingId)}/evidence`, 'data-testid': 'open-evidence' },
         }),
       ),
       this.#actionButtons,

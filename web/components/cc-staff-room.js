@@ -3,18 +3,22 @@
  * role and name (审判长 许1, 书记员 梁1, 原告 贾1 …; not connected ones dimmed, waiting ones marked 候庭中), one's own
  * tile with the local camera when there is one (else an avatar and a short note: the room never waits for a camera),
  * the live connection state, and beside the tiles the staff controls: the hearing state with a button per allowed
- * transition (as on the detail page, 闭庭 asks first) and a link to the 庭审笔录 (`#/hearings/{id}/transcript`), the
+ * transition (as on the detail page, 闭庭 asks first), a link to the 庭审笔录 (`#/hearings/{id}/transcript`) and 证据
+ * (a panel over the room with <cc-evidence-console> on the room's live channel: the list, 展示, upload; data-testid
+ * `open-evidence`), the
  * 候庭 list of participants waiting to be admitted (connected, rules confirmed, not checked in) each with 准许入庭, and
  * 返回 to the hearing's detail.
  */
 
 import { checkInParticipant, getHearing, transitionHearing } from '../lib/api.js';
-import { h, replaceChildren, uid } from '../lib/dom.js';
+import { create, h, replaceChildren, uid } from '../lib/dom.js';
 import { setErrorText } from '../lib/forms.js';
 import { bindText } from '../lib/i18n.js';
 import { LiveClient, sortMembers } from '../lib/live.js';
 import { classifyMediaError, localMedia, openLocalMedia } from '../lib/media.js';
 import { CcConnectionStatus } from './cc-connection-status.js';
+import { CcEvidenceConsole } from './cc-evidence-console.js';
+import { openPanel } from './cc-room-panel.js';
 import { CONFIRM, DANGER, ORDER, PRIMARY } from './cc-hearing-detail.js';
 import { confirmDialog } from './cc-confirm-dialog.js';
 import { bestColumns } from './cc-room.js';
@@ -119,6 +123,12 @@ export class CcStaffRoom extends HTMLElement {
                 i18n: 'transcript.editor.open',
                 attrs: { href: `#/hearings/${encodeURIComponent(hearingId)}/transcript`, 'data-testid': 'open-transcript' },
               }),
+              h('button', {
+                class: 'button small',
+                i18n: 'evidence.console.open',
+                attrs: { type: 'button', 'data-testid': 'open-evidence', 'aria-haspopup': 'dialog' },
+                on: { click: () => this.#openEvidence() },
+              }),
             ),
           ),
           h(
@@ -159,6 +169,16 @@ export class CcStaffRoom extends HTMLElement {
     this.#resize?.disconnect();
     this.#unsubscribe();
     localMedia.release();
+  }
+
+  /** 证据 over the room, on the room's own live channel (the room and its camera stay). */
+  #openEvidence() {
+    const session = this.#session;
+    if (!session) return;
+    for (const open of this.querySelectorAll('cc-room-panel[data-panel="evidence"]')) open.remove();
+    const evidence = create('cc-evidence-console', CcEvidenceConsole);
+    openPanel(this, 'evidence.console.title', evidence, 'evidence');
+    evidence.setup({ hearingId: this.#hearingId, session, live: this.#live });
   }
 
   /** Ask for the camera for one's own tile; without it, an avatar and a note (the room goes on). */

@@ -1,7 +1,8 @@
-/** Staff console root <cc-console>: holds the session, shows login or the layout (header, 庭审, 案件, 短信, a hearing's detail, its 庭审室, its 庭审笔录) by URL hash. */
+/** Staff console root <cc-console>: holds the session, shows login or the layout (header, 庭审, 案件, 短信, a hearing's detail, its 庭审室, its 庭审笔录, its 证据) by URL hash. */
 
 import { CcCaseForm } from '../components/cc-case-form.js';
 import { CcCaseList } from '../components/cc-case-list.js';
+import { CcEvidenceConsole } from '../components/cc-evidence-console.js';
 import { CcHearingDetail } from '../components/cc-hearing-detail.js';
 import { CcHearingForm } from '../components/cc-hearing-form.js';
 import { CcHearingList } from '../components/cc-hearing-list.js';
@@ -21,7 +22,7 @@ import { applyDocumentLang, relabel } from '../lib/i18n.js';
 /** @typedef {import('../lib/types.js').HearingDetail} HearingDetail */
 /** @typedef {import('../lib/i18n.js').MessageKey} MessageKey */
 
-/** @typedef {{view: 'cases'} | {view: 'hearings'} | {view: 'hearing', id: string} | {view: 'room', id: string} | {view: 'transcript', id: string} | {view: 'sms', hearingId: string}} Route */
+/** @typedef {{view: 'cases'} | {view: 'hearings'} | {view: 'hearing', id: string} | {view: 'room', id: string} | {view: 'transcript', id: string} | {view: 'evidence', id: string} | {view: 'sms', hearingId: string}} Route */
 
 /** @returns {Route} the view named by the URL hash */
 function currentRoute() {
@@ -31,6 +32,7 @@ function currentRoute() {
   if (first === 'sms') return { view: 'sms', hearingId: second ? decodeURIComponent(second) : '' };
   if (first === 'hearings' && second && third === 'room') return { view: 'room', id: decodeURIComponent(second) };
   if (first === 'hearings' && second && third === 'transcript') return { view: 'transcript', id: decodeURIComponent(second) };
+  if (first === 'hearings' && second && third === 'evidence') return { view: 'evidence', id: decodeURIComponent(second) };
   if (first === 'hearings' && second) return { view: 'hearing', id: decodeURIComponent(second) };
   return { view: 'hearings' };
 }
@@ -191,6 +193,7 @@ export class CcConsole extends HTMLElement {
     else if (route.view === 'hearings') void this.#showHearings();
     else if (route.view === 'room') this.#showRoom(route.id);
     else if (route.view === 'transcript') this.#showTranscript(route.id);
+    else if (route.view === 'evidence') this.#showEvidence(route.id);
     else this.#showHearing(route.id);
   }
 
@@ -271,6 +274,15 @@ export class CcConsole extends HTMLElement {
     const editor = create('cc-transcript-editor', CcTranscriptEditor);
     replaceChildren(this.#main, editor);
     editor.setup(id, session);
+    window.scrollTo(0, 0);
+  }
+
+  /** @param {string} id the hearing whose evidence (证据) the staff member reads, presents, admits or uploads */
+  #showEvidence(id) {
+    const session = /** @type {Session} */ (this.#session);
+    const evidence = create('cc-evidence-console', CcEvidenceConsole);
+    replaceChildren(this.#main, evidence);
+    evidence.setup({ hearingId: id, session });
     window.scrollTo(0, 0);
   }
 
