@@ -7,13 +7,14 @@
  * and the clerk's lists show both items within two seconds; the SHA-256 each list shows is the SHA-256 of the file the
  * test made (and the server's). The defendant records a 质证意见 on the PDF (真实性 / 合法性 / 关联性 and a text); the
  * plaintiff and the clerk see it. The clerk presents the PDF: the defendant's screen opens it over the room, closes
- * it by hand, gets it again after a reload, and it closes everywhere on 停止展示. A judge admits an item; the clerk
- * has no 采纳. A program renamed .pdf is refused in the server's words and no item appears. The plaintiff withdraws
+ * it by hand, gets it again after a reload, and it closes everywhere on 停止展示. A judge admits an item from the
+ * staff room's 证据 panel; the clerk has no 采纳. A program renamed .pdf is refused in the server's words and no item appears. The plaintiff withdraws
  * the photo (撤回): it stays, crossed out, everywhere.
  *
  * A second test: a 12 MiB file (three 4 MiB chunks) whose second chunk reaches the server but whose answer is lost,
  * and whose third is cut by the phone going offline: the row says 网络中断，恢复后继续, waits while offline, resumes from
- * the server's offset and ends with the file's exact hash.
+ * the server's offset and ends with the file's exact hash. Then a file cancelled on the way (取消): the server
+ * discards its upload and no item appears.
  *
  * Every check that matters reads the server (GET …/evidence with the clerk's cookie). CC_WEB_FROM_DISK=1 serves web/
  * from this checkout (helpers.mjs `webFromDisk`), for a binary built before the latest web changes.
@@ -471,15 +472,23 @@ describe('evidence (证据): upload, live lists, 质证意见, 展示', () => {
       await openEvidence(defendant.page);
       await item(theirs, 1).waitFor();
 
-      // --- a judge admits the PDF; the parties see 已采纳 ---
-      await judge.page.goto(`${server.url}/console/#/hearings/${encodeURIComponent(hearingId)}/evidence`);
-      const judged = item(judge.page.getByTestId('evidence-console'), 1);
+      // --- a judge, in the staff room, opens 证据 over the room and admits the PDF; the parties see 已采纳 ---
+      await judge.page.goto(`${server.url}/console/#/hearings/${encodeURIComponent(hearingId)}/room`);
+      await judge.page.getByTestId('staff-room').waitFor();
+      await judge.page.getByTestId('open-evidence').click();
+      const judgePanel = judge.page.getByRole('dialog', { name: '证据' });
+      await judgePanel.locator('[data-testid="evidence-console"][data-mode="panel"]').waitFor();
+      const judged = item(judgePanel, 1);
       await judged.getByTestId('evidence-open').click();
       await judged.getByTestId('evidence-admission-reason').fill('借条原件经核对无误');
       await judged.getByTestId('evidence-admit').click();
       await item(panel, 1).locator('[data-testid="evidence-admission"][data-admission="admitted"]').filter({ hasText: '已采纳' }).waitFor();
       const [admitted] = await clerk.evidence();
       assert.deepEqual([admitted?.admission, admitted?.admission_reason], ['admitted', '借条原件经核对无误']);
+      await judged.locator('[data-testid="evidence-admission"][data-admission="admitted"]').waitFor();
+      await judge.page.screenshot({ path: path.join(RESULTS, 'evidence-staff-room.png') });
+      await judgePanel.getByTestId('panel-back').click();
+      await judge.page.getByTestId('staff-room').waitFor();
 
       // --- a program renamed .pdf: refused in the server's words, no item ---
       const refusedAnswer = page.waitForResponse((r) => r.request().method() === 'PATCH' && r.url().includes('/evidence/uploads/'));
@@ -523,7 +532,7 @@ describe('evidence (证据): upload, live lists, 质证意见, 展示', () => {
     }
   });
 
-  test('a 12 MiB upload survives a lost answer and going offline, and ends with the exact hash', async () => {
+  test('a 12 MiB upload survives a lost answer and going offline, and ends with the exact hash; 取消 discards', async () => {
     const desk = await deskContext('clerk');
     const clerk = serverApi(desk.context.request);
     const phone = await phoneContext();
@@ -537,6 +546,10 @@ describe('evidence (证据): upload, live lists, 质证意见, 展示', () => {
       /** @type {string[]} */
       const seen = [];
       let patches = 0;
+      /** @type {Promise<void> | null} */
+      let holdNext = null;
+      /** @type {() => void} */
+      let held = () => {};
       /** @type {() => void} */
       let wentOffline = () => {};
       const offline = new Promise((resolve) => {
@@ -564,7 +577,14 @@ describe('evidence (证据): upload, live lists, 质证意见, 展示', () => {
           return route.abort('internetdisconnected');
         }
         seen.push(`PATCH ${offset}`);
-        return route.continue();
+        if (holdNext) {
+          // Held on the way (a slow network) until the test has cancelled the upload.
+          const release = holdNext;
+          holdNext = null;
+          held();
+          await release;
+        }
+        return route.continue().catch(() => {});
       });
 
       await page.getByTestId('file-input').setInputFiles({ name: '录音整理.pdf', mimeType: 'application/pdf', buffer: big });
@@ -591,9 +611,39 @@ describe('evidence (证据): upload, live lists, 质证意见, 展示', () => {
       await item(panel, last.number).locator(`xpath=self::*[@data-sha256="${sha256(big)}"]`).waitFor();
       // Resumed from the server's offset: the lost chunk was not sent again.
       assert.deepEqual(
-        seen.filter((s) => s.startsWith('PATCH') || s === 'GET'),
+        seen.filter((s) => s.startsWith('PATCH') || s === 'GET').slice(0, 6),
         [`PATCH 0`, `PATCH ${4 * MiB} (answer lost: 200)`, 'GET', `PATCH ${8 * MiB} (offline)`, 'GET', `PATCH ${8 * MiB}`],
       );
+
+      // --- 取消: a file under way is cancelled, and the server discards its upload ---
+      /** @type {() => void} */
+      let release = () => {};
+      holdNext = new Promise((resolve) => {
+        release = () => resolve(undefined);
+      });
+      const isHeld = new Promise((resolve) => {
+        held = () => resolve(undefined);
+      });
+      const created = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/evidence/uploads'));
+      await page.getByTestId('file-input').setInputFiles({ name: '多余的照片.jpg', mimeType: 'image/jpeg', buffer: Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(5 * MiB)]) });
+      const extra = panel.locator('[data-testid="upload-row"][data-file-name="多余的照片.jpg"]');
+      await extra.getByTestId('upload-start').tap();
+      const upload = await (await created).json();
+      await isHeld;
+      await extra.locator('xpath=self::*[@data-state="uploading"]').waitFor();
+      await extra.getByTestId('upload-cancel').tap();
+      await extra.locator('xpath=self::*[@data-state="cancelled"]').waitFor();
+      assert.equal((await extra.getByTestId('upload-status').textContent())?.trim(), '已取消');
+      release();
+      await eventually(async () => {
+        const gone = await page.request.get(`${server.url}/api/v1/evidence/uploads/${upload.id}`);
+        assert.equal(gone.status(), 404, 'the server discarded the cancelled upload');
+      });
+      assert.ok(seen.includes('DELETE'), `DELETE was sent (${seen.join(', ')})`);
+      assert.equal((await clerk.evidence()).length, before + 1, 'no item for the cancelled file');
+      await extra.getByTestId('upload-remove').tap();
+      await extra.waitFor({ state: 'detached' });
+
       assert.deepEqual(phone.problems, [], 'no script errors on the phone');
     } catch (error) {
       await shot(page, 'failure-resume').catch(() => {});
