@@ -9,7 +9,8 @@
  * plaintiff and the clerk see it. The clerk presents the PDF: the defendant's screen opens it over the room, closes
  * it by hand, gets it again after a reload, and it closes everywhere on 停止展示. A judge admits an item from the
  * staff room's 证据 panel; the clerk has no 采纳. A program renamed .pdf is refused in the server's words and no item appears. The plaintiff withdraws
- * the photo (撤回): it stays, crossed out, everywhere.
+ * the photo (撤回): it stays, crossed out, everywhere. The clerk uploads a text from the console (the same uploader),
+ * on which a party may give an opinion; in English the labels read Evidence 1, Admitted.
  *
  * A second test: a 12 MiB file (three 4 MiB chunks) whose second chunk reaches the server but whose answer is lost,
  * and whose third is cut by the phone going offline: the row says 网络中断，恢复后继续, waits while offline, resumes from
@@ -517,6 +518,30 @@ describe('evidence (证据): upload, live lists, 质证意见, 展示', () => {
       const after = await clerk.evidence();
       assert.deepEqual(after.map((e) => [e.number, e.status]), [[1, 'submitted'], [2, 'withdrawn']]);
       assert.equal(photoItem.id, after[1]?.id);
+
+      // --- the clerk uploads from the console too (the same uploader); a party may then give an opinion on it ---
+      const notice = Buffer.from('庭审须知：请当事人按时到庭。\n', 'utf8');
+      await console_.getByTestId('file-input').setInputFiles({ name: '庭审须知.txt', mimeType: 'text/plain', buffer: notice });
+      const deskRow = console_.getByTestId('upload-row');
+      assert.equal(await deskRow.getByTestId('upload-title').inputValue(), '庭审须知');
+      await deskRow.getByTestId('upload-start').click();
+      await deskRow.locator('xpath=self::*[@data-state="done"]').waitFor();
+      const third = (await clerk.evidence())[2];
+      assert.deepEqual(
+        [third?.number, third?.kind, third?.sha256, third?.submitted_by.kind, third?.submitted_by.name],
+        [3, 'text', sha256(notice), 'staff', '梁1'],
+      );
+      await item(panel, 3).getByTestId('evidence-open').tap();
+      await item(panel, 3).getByTestId('opinion-form').waitFor();
+
+      // --- in English the labels follow: Evidence 1, Admitted ---
+      await desk.page.getByRole('button', { name: 'English', exact: true }).click();
+      assert.equal(await item(console_, 1).getByTestId('evidence-number').textContent(), 'Evidence 1');
+      assert.equal(await item(console_, 1).getByTestId('evidence-admission').textContent(), 'Admitted');
+      assert.equal((await console_.getByTestId('evidence-zip').textContent())?.trim(), 'Download all evidence (ZIP)');
+      await shot(desk.page, 'console-en');
+      await desk.page.getByRole('button', { name: '中文', exact: true }).click();
+      assert.equal(await item(console_, 1).getByTestId('evidence-number').textContent(), '证据一');
       await shot(desk.page, 'console');
 
       for (const [who, problems] of [['plaintiff', plaintiff.problems], ['defendant', defendant.problems], ['clerk', desk.problems], ['judge', judge.problems]]) {
