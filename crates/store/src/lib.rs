@@ -1,11 +1,17 @@
 //! Persistence for cloudcourt: the [`Store`] trait, with a SQLite implementation (the
 //! embedded default) and a PostgreSQL one (production), each with its own migrations.
 //! Every state-changing method appends its audit event in the same transaction.
+//! The files themselves live in the blob store, [`Blobs`]: a local directory or S3.
 
+pub mod blobs;
 mod error;
 mod sql;
 mod transcript;
 
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use blobs::{BlobConfig, BlobError, BlobMeta, Blobs, Stored};
 pub use error::{Conflict, StoreError};
 pub use sql::{PostgresStore, SqliteStore};
 pub use transcript::{TranscriptHead, TranscriptStore};
