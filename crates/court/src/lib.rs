@@ -2,6 +2,7 @@
 //! may do what, and the audit chain. Pure rules, no I/O: storage and HTTP sit around it.
 
 pub mod audit;
+pub mod evidence;
 pub mod hearing;
 pub mod ids;
 pub mod join;

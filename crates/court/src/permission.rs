@@ -52,6 +52,14 @@ pub enum Action {
     JoinHearing,
     UploadEvidence,
     ViewEvidence,
+    /// Decide whether an item is admitted (采纳) — the judges.
+    AdmitEvidence,
+    /// Open an item on every participant's screen.
+    PresentEvidence,
+    /// Record a cross-examination opinion (质证意见) on another party's item.
+    GiveOpinion,
+    /// Download all of a hearing's evidence at once.
+    ExportEvidence,
     EditTranscript,
     ViewTranscript,
     /// See every saved version of the transcript and their differences.
@@ -81,6 +89,10 @@ impl Action {
             Action::JoinHearing,
             Action::UploadEvidence,
             Action::ViewEvidence,
+            Action::AdmitEvidence,
+            Action::PresentEvidence,
+            Action::GiveOpinion,
+            Action::ExportEvidence,
             Action::EditTranscript,
             Action::ViewTranscript,
             Action::ViewTranscriptHistory,
@@ -113,7 +125,11 @@ pub fn permits(actor: ActorRole, action: Action) -> bool {
         | Action::ManageParticipants
         | Action::ChangeState(_)
         | Action::SendInvitations
-        | Action::OpenConfirmation => matches!(actor, Staff(Judge | Clerk)),
+        | Action::OpenConfirmation
+        | Action::PresentEvidence
+        | Action::ExportEvidence => matches!(actor, Staff(Judge | Clerk)),
+        Action::AdmitEvidence => matches!(actor, Staff(Judge)),
+        Action::GiveOpinion => matches!(actor, Participant(role) if litigant(role)),
         Action::ViewHearing | Action::ViewEvidence | Action::ViewTranscript => true,
         Action::JoinHearing => matches!(actor, Staff(Judge | Clerk) | Participant(_)),
         Action::UploadEvidence => match actor {
@@ -153,6 +169,10 @@ mod tests {
         ("join_hearing", ".xx xxxxxxx  "),
         ("upload_evidence", ".xx xxxx...  "),
         ("view_evidence", "xxx xxxxxxx  "),
+        ("admit_evidence", ".x. .......  "),
+        ("present_evidence", ".xx .......  "),
+        ("give_opinion", "... xxxx...  "),
+        ("export_evidence", ".xx .......  "),
         ("edit_transcript", "..x .......  "),
         ("view_transcript", "xxx xxxxxxx  "),
         ("view_transcript_history", "xxx .......  "),

@@ -5,14 +5,17 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::throttle::Throttle;
 use anyhow::Context;
+use chrono::{DateTime, Utc};
 use court::{AuditActor, Court, CourtId, CourtName, NewAuditEvent, TimeZoneName};
 use serde_json::json;
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use store::Store;
 use tokio::net::TcpListener;
+use uuid::Uuid;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -31,15 +34,33 @@ pub struct AppState {
     pub join_failures: Arc<Throttle>,
     /// The transcript PDF's font and signing key, loaded on first use.
     pdf: Arc<tokio::sync::OnceCell<Arc<crate::pdf::PdfService>>>,
+    /// Evidence bytes: a local directory or S3.
+    pub blobs: store::blobs::Blobs,
+    /// Uploads in progress, staged on disk.
+    pub staging: Arc<crate::staging::Staging>,
+    /// Evidence whose bytes were checked against their SHA-256, with the blob's
+    /// (size, time, tag) when checked: a changed blob is checked again.
+    pub verified_blobs: Arc<Mutex<HashMap<Uuid, BlobStamp>>>,
+    /// The item each hearing presents on every screen now.
+    pub presentations: Arc<Mutex<HashMap<court::HearingId, crate::http::evidence::Presentation>>>,
 }
 
+/// What identifies one version of a stored blob: size, last change, tag.
+pub type BlobStamp = (u64, DateTime<Utc>, Option<String>);
+
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, config: Config) -> Self {
+    /// Opens the blob store and the upload staging directory beside the database.
+    pub fn new(store: Arc<dyn Store>, config: Config) -> anyhow::Result<Self> {
+        let blobs = store::blobs::Blobs::open(&config.blobs, &config.data_dir.join("blobs"))
+            .context("opening the blob store")?;
+        let staging_dir = config.data_dir.join("uploads");
+        let staging = crate::staging::Staging::new(staging_dir.clone())
+            .with_context(|| format!("cannot create {}", staging_dir.display()))?;
         let login_throttle = Throttle::new(
             config.login_max_failures,
             Duration::from_secs(config.login_lockout_seconds),
         );
-        Self {
+        Ok(Self {
             store,
             config: Arc::new(config),
             metrics: Arc::new(Metrics::new()),
@@ -49,7 +70,11 @@ impl AppState {
             join_requests: Arc::new(Throttle::new(10, Duration::from_secs(10 * 60))),
             join_failures: Arc::new(Throttle::new(5, Duration::from_secs(15 * 60))),
             pdf: Arc::default(),
-        }
+            blobs,
+            staging: Arc::new(staging),
+            verified_blobs: Arc::default(),
+            presentations: Arc::default(),
+        })
     }
 
     /// The PDF service, loading the font and key the first time (off the async workers:

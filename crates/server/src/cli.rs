@@ -130,7 +130,7 @@ async fn serve(mut config: Config, demo: Option<Option<String>>) -> anyhow::Resu
             }
         }
     }
-    let state = AppState::new(store, config);
+    let state = AppState::new(store, config)?;
     // A wrong font or key path should stop the start, not the first PDF of a hearing.
     state.pdf().await?;
     tracing::info!("cloudcourt is listening on {base_url}");

@@ -84,6 +84,31 @@ pub struct Config {
     pub sms: SmsSettings,
     #[serde(default)]
     pub pdf: PdfSettings,
+    /// Where evidence (and later recordings) are kept: `kind = "local"` (the default,
+    /// `{data_dir}/blobs`) or `kind = "s3"` with bucket, region, endpoint and keys.
+    #[serde(default)]
+    pub blobs: store::blobs::BlobConfig,
+    #[serde(default)]
+    pub evidence: EvidenceSettings,
+}
+
+/// Limits on evidence uploads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EvidenceSettings {
+    /// The largest file, in bytes (default 2 GiB).
+    pub max_bytes: u64,
+    /// The most items (and uploads in progress) per hearing.
+    pub max_items: i64,
+}
+
+impl Default for EvidenceSettings {
+    fn default() -> Self {
+        Self {
+            max_bytes: 2 * 1024 * 1024 * 1024,
+            max_items: court::evidence::MAX_ITEMS_PER_HEARING,
+        }
+    }
 }
 
 /// How transcript PDFs are made: the CJK font and the court's signing key (PEM files).
@@ -120,6 +145,8 @@ impl Default for Config {
             login_lockout_seconds: 15 * 60,
             sms: SmsSettings::default(),
             pdf: PdfSettings::default(),
+            blobs: store::blobs::BlobConfig::default(),
+            evidence: EvidenceSettings::default(),
         }
     }
 }
@@ -207,6 +234,7 @@ impl Config {
         let mut shown = self.clone();
         shown.database_url = self.database_url().map(redact_url);
         shown.sms.transport = self.sms.transport.redacted();
+        shown.blobs = self.blobs.redacted();
         toml::to_string(&shown).unwrap_or_else(|err| format!("(cannot print configuration: {err})"))
     }
 }

@@ -13,4 +13,5 @@ pub mod notices;
 pub mod outbox;
 pub mod password;
 pub mod pdf;
+pub mod staging;
 pub mod throttle;

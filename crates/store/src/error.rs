@@ -64,6 +64,9 @@ fn unique_violation(err: &sqlx::Error) -> Option<Conflict> {
     let conflict = if text.contains("transcript_versions") {
         // The same version number or save id, kept by a racing save.
         Conflict::TranscriptChanged
+    } else if text.contains("evidence") {
+        // Two items finished at once took the same number: the loser tries again.
+        Conflict::StateChanged
     } else if text.contains("meeting_number") {
         Conflict::MeetingNumberTaken
     } else if text.contains("phone") {

@@ -5,6 +5,7 @@
 
 pub mod blobs;
 mod error;
+mod evidence;
 mod sql;
 mod transcript;
 
@@ -13,6 +14,7 @@ pub mod testing;
 
 pub use blobs::{BlobConfig, BlobError, BlobMeta, Blobs, Stored};
 pub use error::{Conflict, StoreError};
+pub use evidence::{EvidenceStore, Upload};
 pub use sql::{PostgresStore, SqliteStore};
 pub use transcript::{TranscriptHead, TranscriptStore};
 
@@ -56,7 +58,7 @@ pub enum ParticipantMark {
 
 /// Everything cloudcourt keeps, behind one interface for both databases.
 #[async_trait]
-pub trait Store: TranscriptStore + Send + Sync + 'static {
+pub trait Store: TranscriptStore + EvidenceStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Checks that the database answers (for `/healthz`).

@@ -1119,6 +1119,7 @@ mod sqlite_impl {
     use super::*;
     sql_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite, "");
     crate::transcript::transcript_sql!(SqliteStore);
+    crate::evidence::evidence_sql!(SqliteStore);
 }
 
 mod postgres_impl {
@@ -1131,4 +1132,5 @@ mod postgres_impl {
         " FOR UPDATE SKIP LOCKED"
     );
     crate::transcript::transcript_sql!(PostgresStore);
+    crate::evidence::evidence_sql!(PostgresStore);
 }

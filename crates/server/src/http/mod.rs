@@ -4,6 +4,7 @@
 mod auth;
 mod cases;
 pub mod error;
+pub mod evidence;
 mod hearings;
 mod invitations;
 mod join;
@@ -38,6 +39,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "participants", description = "参与人"),
         (name = "invitations", description = "开庭通知 (SMS)"),
         (name = "join", description = "进入庭审: meeting number, SMS code, participant session"),
+        (name = "evidence", description = "证据: resumable uploads, the list, content, opinions (质证意见), presenting, ZIP"),
         (name = "transcript", description = "庭审笔录: versions, confirmation, signatures, corrections, PDF"),
         (name = "ops", description = "Health and metrics"),
     )
@@ -54,6 +56,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(invitations::router())
         .merge(join::router())
         .merge(transcript::router())
+        .merge(evidence::router())
         .merge(ops::router())
 }
 

@@ -1192,7 +1192,7 @@ async fn printable(
 }
 
 /// `filename*` of a Content-Disposition (RFC 6266 / 5987): UTF-8, percent-encoded.
-fn encoded_filename(name: &str) -> String {
+pub(super) fn encoded_filename(name: &str) -> String {
     name.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),

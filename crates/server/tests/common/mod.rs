@@ -33,6 +33,8 @@ pub struct TestApp {
     pub clerk: User,
     pub other_clerk: User,
     pub data_dir: tempfile::TempDir,
+    /// The S3 the blobs are kept in, when the test runs on one (else a local directory).
+    pub moto: Option<store::testing::Moto>,
     postgres: Option<PostgresDatabase>,
     shutdown: Option<oneshot::Sender<()>>,
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
@@ -142,7 +144,7 @@ impl TestApp {
         // Links in notices must carry the real address, as `serve` does for port 0.
         config.public_url = Some(base.clone());
         let (shutdown, stopped) = oneshot::channel::<()>();
-        let state = AppState::new(store.clone(), config.clone());
+        let state = AppState::new(store.clone(), config.clone()).expect("application state");
         let server = tokio::spawn(app::launch(state, listener, async {
             let _ = stopped.await;
         }));
@@ -157,6 +159,7 @@ impl TestApp {
             clerk,
             other_clerk,
             data_dir,
+            moto: None,
             postgres,
             shutdown: Some(shutdown),
             server,
@@ -383,6 +386,62 @@ macro_rules! on_both_backends {
             }
         )*
     };
+}
+
+/// Like [`on_both_backends`], plus a third variant with the blobs on S3 (moto).
+#[macro_export]
+macro_rules! on_every_store {
+    ($($scenario:ident),* $(,)?) => {
+        $(
+            mod $scenario {
+                use super::common::{Backend, TestApp};
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let app = TestApp::spawn(Backend::Sqlite).await.expect("SQLite is always there");
+                    super::$scenario(&app).await;
+                    app.finish().await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if let Some(app) = TestApp::spawn(Backend::Postgres).await {
+                        super::$scenario(&app).await;
+                        app.finish().await;
+                    }
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn s3() {
+                    if store::testing::s3_skipped(stringify!($scenario)) {
+                        return;
+                    }
+                    let moto = store::testing::Moto::start().await;
+                    let blobs = moto.config();
+                    let mut app = TestApp::spawn_with(Backend::Sqlite, |config| config.blobs = blobs)
+                        .await
+                        .expect("SQLite is always there");
+                    app.moto = Some(moto);
+                    super::$scenario(&app).await;
+                    app.finish().await;
+                }
+            }
+        )*
+    };
+}
+
+impl TestApp {
+    /// Replaces a stored blob's bytes behind the server's back (an alteration at rest).
+    pub async fn overwrite_blob(&self, key: &str, bytes: Vec<u8>) {
+        match &self.moto {
+            Some(moto) => moto.put_raw(key, bytes).await,
+            None => {
+                let path = self.data_dir.path().join("blobs").join(key);
+                assert!(path.exists(), "the blob {} is on disk", path.display());
+                std::fs::write(&path, bytes).expect("overwrite the blob");
+            }
+        }
+    }
 }
 
 pub async fn request_code(
