@@ -99,6 +99,7 @@ async fn a_participant_joins_with_the_code_from_the_sms(app: &TestApp) {
     assert_eq!(me["role"], "plaintiff");
     assert_eq!(me["meeting_number"], number);
     assert_eq!(me["court_name"], "北京市石景山区人民法院");
+    assert_eq!(me["time_zone"], "Asia/Shanghai");
     assert_eq!(me["rules_confirmed_at"], Value::Null);
 
     let me = get_ok(&party, app.url("/api/v1/participant/me")).await;

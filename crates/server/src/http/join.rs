@@ -139,6 +139,8 @@ pub struct ParticipantMe {
     pub hearing_id: court::HearingId,
     pub meeting_number: MeetingNumber,
     pub court_name: String,
+    /// The court's time zone (IANA, e.g. Asia/Shanghai): times are shown in it.
+    pub time_zone: String,
     pub case_number: String,
     pub cause: String,
     pub scheduled_at: DateTime<Utc>,
@@ -162,6 +164,7 @@ async fn participant_me(
         hearing_id: hearing.id,
         meeting_number: hearing.meeting_number,
         court_name: court.name.to_string(),
+        time_zone: court.time_zone.as_str().to_owned(),
         case_number: case.case_number.to_string(),
         cause: case.cause.to_string(),
         scheduled_at: hearing.scheduled_at,
