@@ -524,18 +524,7 @@ async fn hostile_files_and_requests_store_nothing(app: &TestApp) {
     );
 
     // An archived hearing takes nothing more.
-    for transition in ["open", "start", "close", "archive"] {
-        json(
-            clerk
-                .post(app.url(&format!("/api/v1/hearings/{}/transitions", id(&h.record))))
-                .json(&json!({"transition": transition}))
-                .send()
-                .await
-                .expect("request"),
-            StatusCode::OK,
-        )
-        .await;
-    }
+    common::archive(app, &clerk, &h.record).await;
     let sealed = problem(
         start_upload(app, &clerk, &h.record, "a.pdf", 10).await,
         StatusCode::CONFLICT,

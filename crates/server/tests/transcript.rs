@@ -73,6 +73,20 @@ async fn save(
         .expect("request")
 }
 
+/// The clerk opens the transcript for confirmation; returns the confirmation.
+async fn open_confirmation(app: &TestApp, clerk: &Client, hearing: &Value) -> Value {
+    json(
+        clerk
+            .post(transcript_url(app, hearing, "/confirmation"))
+            .json(&json!({}))
+            .send()
+            .await
+            .expect("request"),
+        StatusCode::OK,
+    )
+    .await
+}
+
 fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
@@ -427,32 +441,14 @@ async fn signatures_belong_to_one_version(app: &TestApp) {
     let before = get_ok(&party, transcript_url(app, &hearing, "/confirmation")).await;
     assert_eq!(before["open"], false);
 
-    let opened = json(
-        clerk
-            .post(transcript_url(app, &hearing, "/confirmation"))
-            .json(&json!({}))
-            .send()
-            .await
-            .expect("request"),
-        StatusCode::OK,
-    )
-    .await;
+    let opened = open_confirmation(app, &clerk, &hearing).await;
     assert_eq!(opened["open"], true);
     assert_eq!(opened["version"], 1);
     assert_eq!(task(&opened, "贾1")["status"], "pending");
     assert_eq!(task(&opened, "李1")["status"], "pending");
     // Opening again changes nothing and writes nothing.
     let rows = app.audit_rows().await;
-    let again = json(
-        clerk
-            .post(transcript_url(app, &hearing, "/confirmation"))
-            .json(&json!({}))
-            .send()
-            .await
-            .expect("request"),
-        StatusCode::OK,
-    )
-    .await;
+    let again = open_confirmation(app, &clerk, &hearing).await;
     assert_eq!(again["opened_at"], opened["opened_at"]);
     assert_eq!(app.audit_rows().await, rows);
 
@@ -573,16 +569,7 @@ async fn bad_signatures_are_refused_and_keep_nothing(app: &TestApp) {
         StatusCode::OK,
     )
     .await;
-    json(
-        clerk
-            .post(transcript_url(app, &hearing, "/confirmation"))
-            .json(&json!({}))
-            .send()
-            .await
-            .expect("request"),
-        StatusCode::OK,
-    )
-    .await;
+    open_confirmation(app, &clerk, &hearing).await;
     let good = signature(&v1["version"], &v1["sha256"]);
     let rows = app.audit_rows().await;
     let with = |key: &str, value: Value| {
@@ -742,16 +729,7 @@ async fn corrections_are_answered_once(app: &TestApp) {
     )
     .await;
     assert_eq!(closed["code"], "confirmation_closed");
-    json(
-        clerk
-            .post(transcript_url(app, &hearing, "/confirmation"))
-            .json(&json!({}))
-            .send()
-            .await
-            .expect("request"),
-        StatusCode::OK,
-    )
-    .await;
+    open_confirmation(app, &clerk, &hearing).await;
     problem(request(ask("   ")).await, StatusCode::UNPROCESSABLE_ENTITY).await;
     let first = json(
         request(ask("第3条应为“同意部分请求”")).await,
@@ -864,18 +842,7 @@ async fn an_archived_transcript_is_sealed(app: &TestApp) {
         StatusCode::OK,
     )
     .await;
-    for transition in ["open", "start", "close", "archive"] {
-        json(
-            clerk
-                .post(app.url(&format!("/api/v1/hearings/{}/transitions", id(&hearing))))
-                .json(&json!({"transition": transition}))
-                .send()
-                .await
-                .expect("request"),
-            StatusCode::OK,
-        )
-        .await;
-    }
+    common::archive(app, &clerk, &hearing).await;
     let sealed = problem(
         save(app, &clerk, &hearing, 1, &new_id(), entries(&OPENING[..1])).await,
         StatusCode::CONFLICT,
@@ -943,16 +910,7 @@ async fn the_pdf_is_the_record_signed_by_the_court(app: &TestApp) {
         StatusCode::OK,
     )
     .await;
-    json(
-        clerk
-            .post(transcript_url(app, &hearing, "/confirmation"))
-            .json(&json!({}))
-            .send()
-            .await
-            .expect("request"),
-        StatusCode::OK,
-    )
-    .await;
+    open_confirmation(app, &clerk, &hearing).await;
     json(
         sign(
             app,

@@ -236,6 +236,21 @@ pub struct OpinionView {
     pub given_at: DateTime<Utc>,
 }
 
+fn opinion_view(o: Opinion, who: Option<&court::Participant>) -> OpinionView {
+    OpinionView {
+        id: o.id,
+        evidence_id: o.evidence_id,
+        participant_id: o.participant_id,
+        name: who.map(|p| p.name.to_string()).unwrap_or_default(),
+        role: who.map_or(ParticipantRole::Plaintiff, |p| p.role),
+        authenticity: o.authenticity,
+        legality: o.legality,
+        relevance: o.relevance,
+        text: o.text,
+        given_at: o.given_at,
+    }
+}
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EvidenceView {
     pub id: Uuid,
@@ -310,18 +325,10 @@ async fn evidence_views(state: &AppState, hearing: HearingId) -> ApiResult<Vec<E
     opinions.sort_by_key(|o| o.given_at);
     for o in opinions {
         let who = names.get(&o.participant_id);
-        by_item.entry(o.evidence_id).or_default().push(OpinionView {
-            id: o.id,
-            evidence_id: o.evidence_id,
-            participant_id: o.participant_id,
-            name: who.map(|p| p.name.to_string()).unwrap_or_default(),
-            role: who.map_or(ParticipantRole::Plaintiff, |p| p.role),
-            authenticity: o.authenticity,
-            legality: o.legality,
-            relevance: o.relevance,
-            text: o.text,
-            given_at: o.given_at,
-        });
+        by_item
+            .entry(o.evidence_id)
+            .or_default()
+            .push(opinion_view(o, who));
     }
     Ok(state
         .store
@@ -1054,18 +1061,7 @@ async fn give_opinion(
     publish(&state, id, eid, "opinion");
     Ok((
         StatusCode::CREATED,
-        ApiJson(OpinionView {
-            id: opinion.id,
-            evidence_id: eid,
-            participant_id: session.participant.id,
-            name: session.participant.name.to_string(),
-            role: session.participant.role,
-            authenticity: opinion.authenticity,
-            legality: opinion.legality,
-            relevance: opinion.relevance,
-            text: opinion.text,
-            given_at: opinion.given_at,
-        }),
+        ApiJson(opinion_view(opinion, Some(&session.participant))),
     ))
 }
 

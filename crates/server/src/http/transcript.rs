@@ -323,6 +323,15 @@ async fn saver_name(state: &AppState, info: &VersionInfo) -> ApiResult<String> {
         .to_string())
 }
 
+/// The latest version's number (0 before the first save).
+async fn latest_number(state: &AppState, hearing_id: HearingId) -> ApiResult<i32> {
+    Ok(state
+        .store
+        .transcript_head(hearing_id)
+        .await?
+        .map_or(0, |head| head.latest_version))
+}
+
 /// The latest version of a hearing's transcript, if one was saved.
 async fn latest_version(state: &AppState, hearing_id: HearingId) -> ApiResult<Option<Version>> {
     let Some(head) = state.store.transcript_head(hearing_id).await? else {
@@ -485,11 +494,7 @@ async fn save_transcript(
     {
         Ok(()) => {}
         Err(store::StoreError::Conflict(store::Conflict::TranscriptChanged)) => {
-            let latest = state
-                .store
-                .transcript_head(id)
-                .await?
-                .map_or(0, |h| h.latest_version);
+            let latest = latest_number(&state, id).await?;
             return Err(save_conflict(latest));
         }
         Err(other) => return Err(other.into()),
@@ -827,11 +832,7 @@ async fn sign(
     }
     let image = signature_png(&body.image)?;
     // (The store checks this again, atomically; here it keeps the answers in order.)
-    let latest = state
-        .store
-        .transcript_head(id)
-        .await?
-        .map_or(0, |h| h.latest_version);
+    let latest = latest_number(&state, id).await?;
     if latest != body.version {
         return Err(outdated(latest));
     }
@@ -878,11 +879,7 @@ async fn sign(
             return Err(confirmation_closed());
         }
         Err(store::StoreError::Conflict(store::Conflict::TranscriptChanged)) => {
-            let latest = state
-                .store
-                .transcript_head(id)
-                .await?
-                .map_or(0, |h| h.latest_version);
+            let latest = latest_number(&state, id).await?;
             return Err(outdated(latest));
         }
         Err(other) => return Err(other.into()),
@@ -1062,11 +1059,7 @@ async fn resolve_correction(
         .correction(id, cid)
         .await?
         .ok_or_else(|| ApiError::not_found("correction"))?;
-    let latest = state
-        .store
-        .transcript_head(id)
-        .await?
-        .map_or(0, |h| h.latest_version);
+    let latest = latest_number(&state, id).await?;
     let resolved = correction
         .resolve(
             body.accepted,
@@ -1220,11 +1213,7 @@ async fn transcript_pdf(
     let Reader { actor, hearing, .. } = reader(&state, &mut parts, id).await?;
     let number = match query.version {
         Some(number) => number,
-        None => state
-            .store
-            .transcript_head(id)
-            .await?
-            .map_or(0, |head| head.latest_version),
+        None => latest_number(&state, id).await?,
     };
     let version = state
         .store

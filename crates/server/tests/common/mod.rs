@@ -316,6 +316,22 @@ pub async fn schedule(
     .await
 }
 
+/// Takes a scheduled hearing through open, start and close to archived.
+pub async fn archive(app: &TestApp, clerk: &Client, hearing: &Value) {
+    for transition in ["open", "start", "close", "archive"] {
+        json(
+            clerk
+                .post(app.url(&format!("/api/v1/hearings/{}/transitions", id(hearing))))
+                .json(&serde_json::json!({"transition": transition}))
+                .send()
+                .await
+                .expect("request"),
+            StatusCode::OK,
+        )
+        .await;
+    }
+}
+
 /// GETs `url` and returns its JSON, expecting 200.
 pub async fn get_ok(client: &Client, url: impl reqwest::IntoUrl) -> Value {
     json(
