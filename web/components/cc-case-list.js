@@ -1,14 +1,14 @@
 /** <cc-case-list>: the court's cases (案号, 案由, 创建时间), each with 安排庭审 which fires `cc-schedule-case`. */
 
 import { h, replaceChildren, uid } from '../lib/dom.js';
-import { formatInZone } from '../lib/time.js';
+import { FALLBACK_TIME_ZONE, formatInZone } from '../lib/time.js';
 
 /** @typedef {import('../lib/types.js').Case} Case */
 
 export class CcCaseList extends HTMLElement {
   /** @type {Case[]} */
   #cases = [];
-  #timeZone = 'Asia/Shanghai';
+  #timeZone = FALLBACK_TIME_ZONE;
   #loaded = false;
 
   /**

@@ -13,7 +13,7 @@
 import { h, replaceChildren, uid } from '../lib/dom.js';
 import { clearErrors, errorSlot, formErrorBox, showError, valueOf, whileBusy } from '../lib/forms.js';
 import { bindText } from '../lib/i18n.js';
-import { formatInZone } from '../lib/time.js';
+import { FALLBACK_TIME_ZONE, formatInZone } from '../lib/time.js';
 import { requestCorrection } from '../lib/transcript.js';
 
 /** @typedef {import('../lib/types.js').Correction} Correction */
@@ -21,9 +21,6 @@ import { requestCorrection } from '../lib/transcript.js';
 
 /** The server's limit on a request's text. */
 export const MAX_CORRECTION = 2000;
-
-/** Times are shown in the court's zone. */
-const COURT_TZ = 'Asia/Shanghai';
 
 export class CcCorrectionForm extends HTMLElement {
   #hearingId = '';
@@ -119,9 +116,10 @@ customElements.define('cc-correction-form', CcCorrectionForm);
 /**
  * One's correction requests, newest first, each with the clerk's answer when there is one.
  * @param {Correction[]} corrections
+ * @param {string} [timeZone] the court's, for the times of the requests
  * @returns {HTMLElement | null} nothing when there are none
  */
-export function correctionList(corrections) {
+export function correctionList(corrections, timeZone = FALLBACK_TIME_ZONE) {
   if (!corrections.length) return null;
   const items = [...corrections].reverse().map((c) => {
     /** @type {HTMLElement | null} */
@@ -149,7 +147,7 @@ export function correctionList(corrections) {
         'p',
         { class: 'correction-meta' },
         h('span', { class: `badge correction-badge correction-${c.status}`, i18n: /** @type {MessageKey} */ (`correction.status.${c.status}`) }),
-        h('span', { class: 'muted small', i18n: 'correction.about', params: { version: c.version, time: formatInZone(c.requested_at, COURT_TZ) } }),
+        h('span', { class: 'muted small', i18n: 'correction.about', params: { version: c.version, time: formatInZone(c.requested_at, timeZone) } }),
       ),
       h('p', { class: 'correction-body', text: c.text }),
       answer,

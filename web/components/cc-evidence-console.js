@@ -25,7 +25,6 @@ import { CcEvidenceUpload } from './cc-evidence-upload.js';
 /** @typedef {import('../lib/types.js').Session} Session */
 /** @typedef {import('../lib/types.js').Presentation} Presentation */
 /** @typedef {import('../lib/types.js').LiveMessage} LiveMessage */
-/** @typedef {import('../lib/types.js').EvidenceLiveMessage} EvidenceLiveMessage */
 
 /**
  * @typedef {Object} EvidenceConsoleOptions
@@ -115,6 +114,7 @@ export class CcEvidenceConsole extends HTMLElement {
       live: this.#live,
       canPresent: bench,
       canDecide: role === 'judge',
+      timeZone: session.court.time_zone,
     });
     this.#list.querySelector('h3')?.setAttribute('id', listTitle);
     this.#list.addEventListener('cc-evidence-loaded', () => this.#renderPresenting());
@@ -154,9 +154,8 @@ export class CcEvidenceConsole extends HTMLElement {
 
   /** @param {LiveMessage} message */
   #onLive(message) {
-    const m = /** @type {EvidenceLiveMessage | {type: string}} */ (message);
     // A `presentation` message reaches the list, which tells this bar (`cc-evidence-presenting`).
-    if (m.type === 'snapshot') {
+    if (message.type === 'snapshot') {
       void this.#loadPresentation();
     }
   }

@@ -41,7 +41,7 @@
 
 import { ApiError } from '../lib/api.js';
 import { h, replaceChildren, uid } from '../lib/dom.js';
-import { setErrorText } from '../lib/forms.js';
+import { setErrorText, whileBusy } from '../lib/forms.js';
 import { LANG_EVENT, bindText, lang, t } from '../lib/i18n.js';
 import {
   OPINION_MAX,
@@ -52,12 +52,14 @@ import {
   formatSize,
   giveOpinion,
   listEvidence,
+  pageUrl,
   parseTime,
   presentEvidence,
   shortSha,
   withdrawEvidence,
 } from '../lib/evidence.js';
-import { formatInZone } from '../lib/time.js';
+import { serial } from '../lib/serial.js';
+import { FALLBACK_TIME_ZONE, formatInZone } from '../lib/time.js';
 import { confirmDialog } from './cc-confirm-dialog.js';
 
 /** @typedef {import('../lib/types.js').Evidence} Evidence */
@@ -65,7 +67,6 @@ import { confirmDialog } from './cc-confirm-dialog.js';
 /** @typedef {import('../lib/types.js').OpinionAnswer} OpinionAnswer */
 /** @typedef {import('../lib/types.js').Presentation} Presentation */
 /** @typedef {import('../lib/types.js').LiveMessage} LiveMessage */
-/** @typedef {import('../lib/types.js').EvidenceLiveMessage} EvidenceLiveMessage */
 /** @typedef {import('../lib/live.js').LiveClient} LiveClient */
 /** @typedef {import('../lib/i18n.js').MessageKey} MessageKey */
 
@@ -84,10 +85,8 @@ import { confirmDialog } from './cc-confirm-dialog.js';
  * @property {LiveClient | null} [live] the hearing's live channel
  * @property {boolean} [canPresent] staff who may present items (judge, clerk)
  * @property {boolean} [canDecide] a judge, who may admit items
+ * @property {string} [timeZone] the court's zone, for the times shown (the staff's session or the participant's `me`)
  */
-
-/** Times are shown in the court's zone. */
-export const COURT_TZ = 'Asia/Shanghai';
 
 /** The three questions of a 质证意见, in the order they are asked. */
 const ASPECTS = /** @type {const} */ (['authenticity', 'legality', 'relevance']);
@@ -147,9 +146,9 @@ export function previewOf(evidence, at = {}) {
   if (evidence.kind === 'image') {
     parts.push(h('img', { class: 'ev-media ev-image', attrs: { src: url, alt: label, loading: 'lazy', decoding: 'async' } }));
   } else if (evidence.kind === 'pdf') {
-    const page = at.page && at.page > 0 ? `#page=${Math.floor(at.page)}` : '';
+    const src = pageUrl(evidence, at.page);
     parts.push(
-      h('iframe', { class: 'ev-media ev-pdf', attrs: { src: `${url}${page}`, title: label, loading: 'lazy' } }),
+      h('iframe', { class: 'ev-media ev-pdf', attrs: { src, title: label, loading: 'lazy' } }),
       h(
         'p',
         { class: 'hint ev-pdf-hint' },
@@ -157,7 +156,7 @@ export function previewOf(evidence, at = {}) {
         ' ',
         h('a', {
           i18n: 'evidence.preview.openNew',
-          attrs: { href: `${url}${page}`, target: '_blank', rel: 'noopener', 'data-testid': 'evidence-open-new' },
+          attrs: { href: src, target: '_blank', rel: 'noopener', 'data-testid': 'evidence-open-new' },
         }),
       ),
     );
@@ -296,7 +295,7 @@ class ItemView {
     this.el.classList.toggle('is-presented', presented);
     const number = h('span', { class: 'ev-number', attrs: { 'data-testid': 'evidence-number' } });
     setEvidenceLabel(number, e.number);
-    const submitted = formatInZone(e.submitted_at, COURT_TZ);
+    const submitted = formatInZone(e.submitted_at, this.#list.timeZone);
     replaceChildren(
       this.#summary,
       h(
@@ -397,7 +396,7 @@ class ItemView {
           'div',
           { class: 'ev-fact' },
           h('dt', { i18n: 'evidence.field.withdrawn' }),
-          h('dd', { text: `${e.withdrawn_at ? formatInZone(e.withdrawn_at, COURT_TZ) : ''}${e.withdraw_reason ? ` · ${e.withdraw_reason}` : ''}` }),
+          h('dd', { text: `${e.withdrawn_at ? formatInZone(e.withdrawn_at, this.#list.timeZone) : ''}${e.withdraw_reason ? ` · ${e.withdraw_reason}` : ''}` }),
         ),
       );
     }
@@ -430,7 +429,7 @@ class ItemView {
       h(
         'ul',
         { class: 'ev-opinion-list', attrs: { 'data-testid': 'opinions' } },
-        opinions.map((o) => opinionView(o, this.#list.viewer)),
+        opinions.map((o) => opinionView(o, this.#list.viewer, this.#list.timeZone)),
       ),
     );
   }
@@ -579,16 +578,11 @@ class ItemView {
    */
   async #act(button, work) {
     this.#error.hidden = true;
-    button.disabled = true;
-    button.setAttribute('aria-busy', 'true');
     try {
-      await work();
+      await whileBusy(button, work);
     } catch (error) {
       setErrorText(this.#error, error);
       this.#error.hidden = false;
-    } finally {
-      button.disabled = false;
-      button.removeAttribute('aria-busy');
     }
   }
 }
@@ -597,9 +591,10 @@ class ItemView {
  * One opinion as shown to everyone.
  * @param {Opinion} o
  * @param {EvidenceViewer} viewer
+ * @param {string} timeZone
  * @returns {HTMLElement}
  */
-function opinionView(o, viewer) {
+function opinionView(o, viewer, timeZone) {
   const mine = viewer.kind === 'participant' && viewer.id === o.participant_id;
   return h(
     'li',
@@ -621,7 +616,7 @@ function opinionView(o, viewer) {
       ' ',
       h('strong', { text: o.name }),
       mine ? h('span', { class: 'badge ev-badge-mine', i18n: 'evidence.opinion.mine' }) : null,
-      h('span', { class: 'ev-op-time muted', text: formatInZone(o.given_at, COURT_TZ) }),
+      h('span', { class: 'ev-op-time muted', text: formatInZone(o.given_at, timeZone) }),
     ),
     h(
       'dl',
@@ -714,19 +709,13 @@ function opinionForm(evidence, mine, send) {
       relevance: /** @type {OpinionAnswer} */ (answers.relevance),
       text: text.value.trim(),
     };
-    submit.disabled = true;
-    submit.setAttribute('aria-busy', 'true');
-    void send(input)
+    void whileBusy(submit, () => send(input))
       .then(() => {
         bindText(status, 'evidence.opinion.sent');
       })
       .catch((err) => {
         setErrorText(error, err);
         error.hidden = false;
-      })
-      .finally(() => {
-        submit.disabled = false;
-        submit.removeAttribute('aria-busy');
       });
   });
   return form;
@@ -738,6 +727,7 @@ export class CcEvidenceList extends HTMLElement {
   viewer = { kind: 'participant', id: '', role: '' };
   canPresent = false;
   canDecide = false;
+  timeZone = FALLBACK_TIME_ZONE;
   /** @type {string | null} the item being presented */
   presentedId = null;
   /** @type {LiveClient | null} */
@@ -745,8 +735,8 @@ export class CcEvidenceList extends HTMLElement {
   /** @type {Evidence[]} */
   #items = [];
   #loaded = false;
-  #loading = false;
-  #again = false;
+  /** One load at a time, one more if asked meanwhile. */
+  #load = serial(() => this.#loadOnce());
   /** @type {Map<string, ItemView>} */
   #views = new Map();
   /** @type {() => void} */
@@ -759,11 +749,12 @@ export class CcEvidenceList extends HTMLElement {
   };
 
   /** @param {EvidenceListOptions} options */
-  setup({ hearingId, viewer, live = null, canPresent = false, canDecide = false }) {
+  setup({ hearingId, viewer, live = null, canPresent = false, canDecide = false, timeZone = FALLBACK_TIME_ZONE }) {
     this.hearingId = hearingId;
     this.viewer = viewer;
     this.canPresent = canPresent;
     this.canDecide = canDecide;
+    this.timeZone = timeZone;
     this.#live = live;
     replaceChildren(
       this,
@@ -805,10 +796,9 @@ export class CcEvidenceList extends HTMLElement {
 
   /** @param {LiveMessage} message */
   #onLive(message) {
-    const m = /** @type {EvidenceLiveMessage | {type: string}} */ (message);
-    if (m.type === 'evidence') void this.refresh();
-    else if (m.type === 'presentation') this.presenting(/** @type {{presentation: Presentation | null}} */ (m).presentation);
-    else if (m.type === 'snapshot' && this.#loaded) void this.refresh();
+    if (message.type === 'evidence') void this.refresh();
+    else if (message.type === 'presentation') this.presenting(message.presentation);
+    else if (message.type === 'snapshot' && this.#loaded) void this.refresh();
   }
 
   /**
@@ -845,37 +835,29 @@ export class CcEvidenceList extends HTMLElement {
   /** Load the list; when a load is under way, load once more after it. */
   async refresh() {
     if (!this.hearingId) return;
-    if (this.#loading) {
-      this.#again = true;
-      return;
-    }
-    this.#loading = true;
+    await this.#load();
+  }
+
+  async #loadOnce() {
     try {
-      do {
-        this.#again = false;
-        try {
-          const items = await listEvidence(this.hearingId);
-          this.#loaded = true;
-          this.#show(items);
-        } catch (error) {
-          if (!this.#loaded) {
-            const message = h('p', { class: 'form-error', attrs: { role: 'alert' } });
-            setErrorText(message, error);
-            replaceChildren(
-              this.#state,
-              message,
-              h('button', {
-                class: 'button small',
-                i18n: 'common.retry',
-                attrs: { type: 'button', 'data-testid': 'evidence-reload' },
-                on: { click: () => void this.refresh() },
-              }),
-            );
-          }
-        }
-      } while (this.#again);
-    } finally {
-      this.#loading = false;
+      const items = await listEvidence(this.hearingId);
+      this.#loaded = true;
+      this.#show(items);
+    } catch (error) {
+      if (!this.#loaded) {
+        const message = h('p', { class: 'form-error', attrs: { role: 'alert' } });
+        setErrorText(message, error);
+        replaceChildren(
+          this.#state,
+          message,
+          h('button', {
+            class: 'button small',
+            i18n: 'common.retry',
+            attrs: { type: 'button', 'data-testid': 'evidence-reload' },
+            on: { click: () => void this.refresh() },
+          }),
+        );
+      }
     }
   }
 

@@ -50,7 +50,12 @@ export class CcEvidencePanel extends HTMLElement {
       ),
       h('section', { class: 'ev-section', attrs: { 'aria-labelledby': listTitle } }, this.#list),
     );
-    this.#list.setup({ hearingId: me.hearing_id, viewer: { kind: 'participant', id: me.participant_id, role: me.role }, live });
+    this.#list.setup({
+      hearingId: me.hearing_id,
+      viewer: { kind: 'participant', id: me.participant_id, role: me.role },
+      live,
+      timeZone: me.time_zone,
+    });
     this.#list.querySelector('h3')?.setAttribute('id', listTitle);
   }
 

@@ -2,7 +2,8 @@
  * <cc-evidence-viewer>: the item the judge or the clerk presents (展示), opened over the room on a participant's screen:
  * 正在展示：证据一 借条, 展示人：审判长 许1, the item large — a PDF at the given page (`#page=N`), audio or video at the
  * given time, a picture — and 关闭: the person may close it (the next presentation opens it again). A new
- * presentation moves it (another item, page or time); `close()` closes it (the presentation stopped).
+ * presentation moves it (another item, page or time); `close()` closes it (the presentation stopped). `setup()` names
+ * the court's time zone, in which the presentation's time is shown.
  * Fires `cc-viewer-closed` (detail: `{byUser: boolean}`) when it closes.
  *
  * data-testid: `evidence-viewer` (data-evidence-id, data-kind, data-page, data-time), `evidence-viewer-title`,
@@ -10,9 +11,9 @@
  */
 
 import { h, replaceChildren, uid } from '../lib/dom.js';
-import { formatTime } from '../lib/evidence.js';
-import { COURT_TZ, previewOf, roleLabel, seek, setEvidenceLabel } from './cc-evidence-list.js';
-import { formatInZone } from '../lib/time.js';
+import { formatTime, pageUrl } from '../lib/evidence.js';
+import { FALLBACK_TIME_ZONE, formatInZone } from '../lib/time.js';
+import { previewOf, roleLabel, seek, setEvidenceLabel } from './cc-evidence-list.js';
 
 /** @typedef {import('../lib/types.js').Evidence} Evidence */
 /** @typedef {import('../lib/types.js').Presentation} Presentation */
@@ -29,6 +30,7 @@ export class CcEvidenceViewer extends HTMLElement {
   #preview = null;
   /** @type {Element | null} */
   #returnFocus = null;
+  #timeZone = FALLBACK_TIME_ZONE;
   #titleId = uid('viewer-title');
   #number = h('span', { class: 'ev-number' });
   #title = h('span', { class: 'ev-viewer-name' });
@@ -90,6 +92,11 @@ export class CcEvidenceViewer extends HTMLElement {
     document.removeEventListener('keydown', this.#onKey);
   }
 
+  /** @param {{timeZone?: string}} options `timeZone`: the court's (the participant's `me`) */
+  setup({ timeZone = FALLBACK_TIME_ZONE }) {
+    this.#timeZone = timeZone;
+  }
+
   /** @returns {string} the item shown ('' when none) */
   get evidenceId() {
     return this.#evidence?.id ?? '';
@@ -125,14 +132,14 @@ export class CcEvidenceViewer extends HTMLElement {
       presenter.role ? roleLabel(presenter.role) : null,
       presenter.role ? ' ' : null,
       h('strong', { text: presenter.name }),
-      presentation.at ? h('span', { class: 'ev-viewer-time', text: ` · ${formatInZone(presentation.at, COURT_TZ)}` }) : null,
+      presentation.at ? h('span', { class: 'ev-viewer-time', text: ` · ${formatInZone(presentation.at, this.#timeZone)}` }) : null,
     );
     const at = { page: presentation.page, time: presentation.time };
     if (same && this.#preview) {
       const frame = this.#preview.querySelector('iframe');
       const media = /** @type {HTMLMediaElement | null} */ (this.#preview.querySelector('audio, video'));
       if (frame) {
-        const src = presentation.page ? `${evidence.content_url}#page=${presentation.page}` : evidence.content_url;
+        const src = pageUrl(evidence, presentation.page);
         if (frame.getAttribute('src') !== src) frame.setAttribute('src', src);
       } else if (media && presentation.time !== null && presentation.time !== undefined) {
         seek(media, presentation.time);

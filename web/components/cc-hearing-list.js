@@ -1,6 +1,7 @@
 /** <cc-hearing-list>: hearings with 案号, 案由, court-local 开庭时间, a prominent 会议号 and 状态; a row opens the hearing's detail. */
 
 import { h, replaceChildren, uid } from '../lib/dom.js';
+import { FALLBACK_TIME_ZONE } from '../lib/time.js';
 
 /** @typedef {import('../lib/types.js').HearingSummary} HearingSummary */
 /** @typedef {import('../lib/i18n.js').MessageKey} MessageKey */
@@ -8,7 +9,7 @@ import { h, replaceChildren, uid } from '../lib/dom.js';
 export class CcHearingList extends HTMLElement {
   /** @type {HearingSummary[]} */
   #hearings = [];
-  #timeZone = 'Asia/Shanghai';
+  #timeZone = FALLBACK_TIME_ZONE;
   #loaded = false;
 
   /**

@@ -19,7 +19,7 @@
  */
 
 import { ApiError } from '../lib/api.js';
-import { h, replaceChildren, uid } from '../lib/dom.js';
+import { h, replaceChildren, svg, uid } from '../lib/dom.js';
 import { setErrorText, whileBusy } from '../lib/forms.js';
 import { bindText } from '../lib/i18n.js';
 import { currentDevice } from '../lib/platform.js';
@@ -57,38 +57,23 @@ import { submitSignature } from '../lib/transcript.js';
 const INK = '#10264a';
 const IMAGE_INK = '#000000';
 
-const SVG = 'http://www.w3.org/2000/svg';
-
 /** The signer chose to sign upright (仍在竖屏签名): not asked again while the page is open. */
 let stayUpright = false;
 
-/**
- * @param {string} tag
- * @param {Record<string, string | number>} attrs
- * @param {...SVGElement} children
- * @returns {SVGElement}
- */
-function s(tag, attrs, ...children) {
-  const el = /** @type {SVGElement} */ (document.createElementNS(SVG, tag));
-  for (const [name, value] of Object.entries(attrs)) el.setAttribute(name, String(value));
-  el.append(...children);
-  return el;
-}
-
 /** A phone turning from upright to its side, with the turning arrow (animated by transcript.css). */
 function rotatePicture() {
-  return s(
+  return svg(
     'svg',
     { class: 'rotate-art', viewBox: '0 0 160 160', 'aria-hidden': 'true', focusable: 'false' },
-    s('path', { class: 'rotate-arrow', d: 'M118 34a56 56 0 0 1 14 52' }),
-    s('path', { class: 'rotate-arrow-head', d: 'M124 80l8 10 8-12' }),
-    s(
+    svg('path', { class: 'rotate-arrow', d: 'M118 34a56 56 0 0 1 14 52' }),
+    svg('path', { class: 'rotate-arrow-head', d: 'M124 80l8 10 8-12' }),
+    svg(
       'g',
       { class: 'rotate-phone' },
-      s('rect', { class: 'rotate-body', x: 52, y: 28, width: 56, height: 104, rx: 9 }),
-      s('rect', { class: 'rotate-screen', x: 58, y: 40, width: 44, height: 78, rx: 2 }),
-      s('path', { class: 'rotate-ink', d: 'M64 92c5-10 9-10 10-4s5 6 9-2 6-7 8 1' }),
-      s('circle', { class: 'rotate-dot', cx: 80, cy: 125, r: 3 }),
+      svg('rect', { class: 'rotate-body', x: 52, y: 28, width: 56, height: 104, rx: 9 }),
+      svg('rect', { class: 'rotate-screen', x: 58, y: 40, width: 44, height: 78, rx: 2 }),
+      svg('path', { class: 'rotate-ink', d: 'M64 92c5-10 9-10 10-4s5 6 9-2 6-7 8 1' }),
+      svg('circle', { class: 'rotate-dot', cx: 80, cy: 125, r: 3 }),
     ),
   );
 }

@@ -7,7 +7,7 @@
 import { listHearings, listOutbox } from '../lib/api.js';
 import { create, h, replaceChildren, uid } from '../lib/dom.js';
 import { setErrorText } from '../lib/forms.js';
-import { formatInZone } from '../lib/time.js';
+import { FALLBACK_TIME_ZONE, formatInZone } from '../lib/time.js';
 import { CcSmsStatus } from './cc-sms-status.js';
 
 /** @typedef {import('../lib/types.js').OutboxMessage} OutboxMessage */
@@ -20,7 +20,7 @@ const LIMIT = 200;
 const STATUSES = /** @type {SmsStatus[]} */ (['queued', 'sending', 'sent', 'delivered', 'failed']);
 
 export class CcSmsOutbox extends HTMLElement {
-  #timeZone = 'Asia/Shanghai';
+  #timeZone = FALLBACK_TIME_ZONE;
   /** @type {Map<string, HearingSummary>} */
   #hearings = new Map();
   #loading = 0;

@@ -4,7 +4,7 @@
  * Fires `cc-tour-done` when finished (立即体验 or 跳过).
  */
 
-import { h, replaceChildren, uid } from '../lib/dom.js';
+import { h, replaceChildren, svg, uid } from '../lib/dom.js';
 import { bindText } from '../lib/i18n.js';
 
 /** @typedef {import('../lib/i18n.js').MessageKey} MessageKey */
@@ -32,21 +32,6 @@ export function rememberTourSeen() {
   }
 }
 
-const SVG = 'http://www.w3.org/2000/svg';
-
-/**
- * @param {string} tag
- * @param {Record<string, string | number>} attrs
- * @param {...SVGElement} children
- * @returns {SVGElement}
- */
-function s(tag, attrs, ...children) {
-  const el = /** @type {SVGElement} */ (document.createElementNS(SVG, tag));
-  for (const [name, value] of Object.entries(attrs)) el.setAttribute(name, String(value));
-  el.append(...children);
-  return el;
-}
-
 /**
  * A simple drawing for each slide (shapes styled by join.css).
  * @param {typeof SLIDES[number]} id
@@ -54,48 +39,48 @@ function s(tag, attrs, ...children) {
  */
 function illustration(id) {
   const phone = (/** @type {number} */ x, /** @type {number} */ y, /** @type {number} */ w, /** @type {number} */ hh) =>
-    s('rect', { class: 'ill-device', x, y, width: w, height: hh, rx: 12 });
+    svg('rect', { class: 'ill-device', x, y, width: w, height: hh, rx: 12 });
   /** @type {SVGElement[]} */
   let parts;
   switch (id) {
     case 'upload':
       parts = [
         phone(60, 10, 80, 140),
-        s('rect', { class: 'ill-paper', x: 78, y: 52, width: 44, height: 56, rx: 4 }),
-        s('path', { class: 'ill-line', d: 'M86 66h28M86 76h28M86 86h18' }),
-        s('circle', { class: 'ill-accent', cx: 128, cy: 44, r: 16 }),
-        s('path', { class: 'ill-arrow', d: 'M128 52V36M121 43l7-7 7 7' }),
+        svg('rect', { class: 'ill-paper', x: 78, y: 52, width: 44, height: 56, rx: 4 }),
+        svg('path', { class: 'ill-line', d: 'M86 66h28M86 76h28M86 86h18' }),
+        svg('circle', { class: 'ill-accent', cx: 128, cy: 44, r: 16 }),
+        svg('path', { class: 'ill-arrow', d: 'M128 52V36M121 43l7-7 7 7' }),
       ];
       break;
     case 'transcript':
       parts = [
         phone(60, 10, 80, 140),
-        s('rect', { class: 'ill-paper', x: 72, y: 30, width: 56, height: 84, rx: 4 }),
-        s('path', { class: 'ill-line', d: 'M80 46h40M80 56h40M80 66h40M80 76h30M80 86h40M80 96h22' }),
-        s('circle', { class: 'ill-accent', cx: 100, cy: 128, r: 12 }),
-        s('path', { class: 'ill-arrow', d: 'M94 128a6 6 0 1 0 2-4.5M94 121v4h4' }),
+        svg('rect', { class: 'ill-paper', x: 72, y: 30, width: 56, height: 84, rx: 4 }),
+        svg('path', { class: 'ill-line', d: 'M80 46h40M80 56h40M80 66h40M80 76h30M80 86h40M80 96h22' }),
+        svg('circle', { class: 'ill-accent', cx: 100, cy: 128, r: 12 }),
+        svg('path', { class: 'ill-arrow', d: 'M94 128a6 6 0 1 0 2-4.5M94 121v4h4' }),
       ];
       break;
     case 'sign':
       parts = [
-        s('rect', { class: 'ill-device', x: 20, y: 40, width: 160, height: 86, rx: 12 }),
-        s('path', { class: 'ill-sign', d: 'M40 96c10-22 18-22 20-8s10 14 18-4 12-16 16 2 12 10 22-6' }),
-        s('circle', { class: 'ill-accent', cx: 156, cy: 66, r: 12 }),
-        s('path', { class: 'ill-arrow', d: 'M150 66l5 5 8-9' }),
+        svg('rect', { class: 'ill-device', x: 20, y: 40, width: 160, height: 86, rx: 12 }),
+        svg('path', { class: 'ill-sign', d: 'M40 96c10-22 18-22 20-8s10 14 18-4 12-16 16 2 12 10 22-6' }),
+        svg('circle', { class: 'ill-accent', cx: 156, cy: 66, r: 12 }),
+        svg('path', { class: 'ill-arrow', d: 'M150 66l5 5 8-9' }),
       ];
       break;
     default:
       parts = [
         phone(50, 10, 100, 140),
-        s('rect', { class: 'ill-paper', x: 60, y: 24, width: 60, height: 46, rx: 4 }),
-        s('rect', { class: 'ill-paper', x: 60, y: 78, width: 60, height: 46, rx: 4 }),
-        s('circle', { class: 'ill-fab', cx: 134, cy: 88, r: 9 }),
-        s('circle', { class: 'ill-accent', cx: 134, cy: 112, r: 9 }),
-        s('path', { class: 'ill-arrow', d: 'M130 109h8M130 112h8M130 115h8' }),
-        s('circle', { class: 'ill-touch', cx: 90, cy: 100, r: 10 }),
+        svg('rect', { class: 'ill-paper', x: 60, y: 24, width: 60, height: 46, rx: 4 }),
+        svg('rect', { class: 'ill-paper', x: 60, y: 78, width: 60, height: 46, rx: 4 }),
+        svg('circle', { class: 'ill-fab', cx: 134, cy: 88, r: 9 }),
+        svg('circle', { class: 'ill-accent', cx: 134, cy: 112, r: 9 }),
+        svg('path', { class: 'ill-arrow', d: 'M130 109h8M130 112h8M130 115h8' }),
+        svg('circle', { class: 'ill-touch', cx: 90, cy: 100, r: 10 }),
       ];
   }
-  return s('svg', { class: 'tour-art', viewBox: '0 0 200 160', 'aria-hidden': 'true', focusable: 'false' }, ...parts);
+  return svg('svg', { class: 'tour-art', viewBox: '0 0 200 160', 'aria-hidden': 'true', focusable: 'false' }, ...parts);
 }
 
 export class CcTour extends HTMLElement {

@@ -21,8 +21,9 @@
  */
 
 import { h, replaceChildren, uid } from '../lib/dom.js';
-import { setErrorText, showError, errorSlot, formErrorBox } from '../lib/forms.js';
+import { setErrorText, showError, errorSlot, formErrorBox, whileBusy } from '../lib/forms.js';
 import { bindText } from '../lib/i18n.js';
+import { serial } from '../lib/serial.js';
 import { formatInZone } from '../lib/time.js';
 import { getConfirmation, listCorrections, openConfirmation, resolveCorrection, transcriptPdfUrl } from '../lib/transcript.js';
 import { confirmDialog } from './cc-confirm-dialog.js';
@@ -30,6 +31,7 @@ import { confirmDialog } from './cc-confirm-dialog.js';
 /** @typedef {import('../lib/types.js').Confirmation} Confirmation */
 /** @typedef {import('../lib/types.js').ConfirmationTask} ConfirmationTask */
 /** @typedef {import('../lib/types.js').Correction} Correction */
+/** @typedef {import('../lib/types.js').Role} Role */
 /** @typedef {import('../lib/types.js').StaffRole} StaffRole */
 /** @typedef {import('../lib/i18n.js').MessageKey} MessageKey */
 
@@ -48,8 +50,8 @@ export class CcTranscriptConfirmation extends HTMLElement {
   #confirmation = null;
   /** @type {Correction[]} */
   #corrections = [];
-  #loading = false;
-  #again = false;
+  /** One read at a time, one more if asked meanwhile. */
+  #load = serial(() => this.#loadOnce());
 
   #panel = h('section', { class: 'panel tx-confirmation', attrs: { 'data-testid': 'transcript-confirmation' } });
   #progress = h('span', { class: 'badge', attrs: { hidden: true } });
@@ -98,13 +100,12 @@ export class CcTranscriptConfirmation extends HTMLElement {
 
   /** Read the confirmation and the corrections again (calls made meanwhile are folded into one more read). */
   async refresh() {
-    const setup = this.#setup;
-    if (!setup) return;
-    if (this.#loading) {
-      this.#again = true;
-      return;
-    }
-    this.#loading = true;
+    if (!this.#setup) return;
+    await this.#load();
+  }
+
+  async #loadOnce() {
+    const setup = /** @type {ConfirmationSetup} */ (this.#setup);
     try {
       const [confirmation, corrections] = await Promise.all([getConfirmation(setup.hearingId), listCorrections(setup.hearingId)]);
       this.#confirmation = confirmation;
@@ -113,12 +114,6 @@ export class CcTranscriptConfirmation extends HTMLElement {
     } catch (error) {
       setErrorText(this.#error, error);
       this.#error.hidden = false;
-    } finally {
-      this.#loading = false;
-    }
-    if (this.#again) {
-      this.#again = false;
-      void this.refresh();
     }
   }
 
@@ -169,13 +164,7 @@ export class CcTranscriptConfirmation extends HTMLElement {
           h(
             'div',
             { class: 'tx-task-head' },
-            h(
-              'span',
-              { class: 'tx-task-who' },
-              h('span', { class: 'tx-role', i18n: /** @type {MessageKey} */ (`role.${task.role}`) }),
-              ' ',
-              h('strong', { text: task.name }),
-            ),
+            who(task.role, task.name),
             h('span', {
               class: `badge ${STATUS_CLASS[task.status] ?? ''}`,
               i18n: /** @type {MessageKey} */ (`transcript.confirmation.status.${task.status}`),
@@ -228,13 +217,7 @@ export class CcTranscriptConfirmation extends HTMLElement {
           h(
             'div',
             { class: 'tx-task-head' },
-            h(
-              'span',
-              { class: 'tx-task-who' },
-              h('span', { class: 'tx-role', i18n: /** @type {MessageKey} */ (`role.${c.role}`) }),
-              ' ',
-              h('strong', { text: c.name }),
-            ),
+            who(c.role, c.name),
             h('span', {
               class: `badge ${c.status === 'pending' ? 'state-recess' : c.status === 'accepted' ? 'state-in_session' : ''}`,
               i18n: /** @type {MessageKey} */ (`transcript.confirmation.correction.${c.status}`),
@@ -281,18 +264,14 @@ export class CcTranscriptConfirmation extends HTMLElement {
     const version = this.#confirmation?.version ?? setup.latestVersion();
     const ok = await confirmDialog('transcript.confirmation.confirmOpen', { version }, 'transcript.confirmation.open');
     if (!ok) return;
-    this.#open.disabled = true;
-    this.#open.setAttribute('aria-busy', 'true');
     try {
-      this.#confirmation = await openConfirmation(setup.hearingId);
+      this.#confirmation = await whileBusy(this.#open, () => openConfirmation(setup.hearingId));
       this.#render();
       bindText(this.#status, 'transcript.confirmation.opened');
     } catch (error) {
       setErrorText(this.#error, error);
       this.#error.hidden = false;
     }
-    this.#open.disabled = false;
-    this.#open.removeAttribute('aria-busy');
   }
 
   /**
@@ -371,6 +350,22 @@ export class CcTranscriptConfirmation extends HTMLElement {
     dialog.showModal();
     reason.focus();
   }
+}
+
+/**
+ * Who a task or a request is of: 原告 贾1.
+ * @param {Role} role
+ * @param {string} name
+ * @returns {HTMLElement}
+ */
+function who(role, name) {
+  return h(
+    'span',
+    { class: 'tx-task-who' },
+    h('span', { class: 'tx-role', i18n: /** @type {MessageKey} */ (`role.${role}`) }),
+    ' ',
+    h('strong', { text: name }),
+  );
 }
 
 /** Badge styles of court.css per task status. */

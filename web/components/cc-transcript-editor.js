@@ -42,8 +42,8 @@ import { AutosaveQueue, SaveTimer, sameEntries, savable, storageKey } from '../l
 import { create, h, replaceChildren, uid } from '../lib/dom.js';
 import { setErrorText } from '../lib/forms.js';
 import { LANG_EVENT, bindAttr, bindLocalized, bindText, t } from '../lib/i18n.js';
-import { LiveClient } from '../lib/live.js';
-import { formatInZone } from '../lib/time.js';
+import { LiveClient, ROLE_ORDER } from '../lib/live.js';
+import { FALLBACK_TIME_ZONE, formatInZone } from '../lib/time.js';
 import { getTranscript, saveTranscript } from '../lib/transcript.js';
 import { confirmDialog } from './cc-confirm-dialog.js';
 import { CcTranscriptConfirmation } from './cc-transcript-confirmation.js';
@@ -90,20 +90,6 @@ export const SHORTCUTS = /** @type {Record<string, Role[]>} */ ({
 /** A shortcut at the very start of a text, with its colon. */
 const SHORTCUT_AT_START = /^(原代|被代|审|书|原|被|第|代|证|鉴|译)[：:]/;
 
-/** The order in which speakers are offered. */
-const ROLE_RANK = /** @type {Role[]} */ ([
-  'presiding_judge',
-  'judge',
-  'clerk',
-  'plaintiff',
-  'defendant',
-  'third_party',
-  'agent',
-  'witness',
-  'expert',
-  'interpreter',
-]);
-
 /**
  * @param {Role} role
  * @param {string} name
@@ -111,8 +97,8 @@ const ROLE_RANK = /** @type {Role[]} */ ([
 const speakerKey = (role, name) => `${role}\u001f${name}`;
 
 /**
- * The speakers of a hearing: the bench (审判长, 审判员, 书记员), then the participants by role, each role in the
- * hearing's order.
+ * The speakers of a hearing: the bench (审判长, 审判员, 书记员), then the participants by role (in the roster's
+ * ROLE_ORDER), each role in the hearing's order.
  * @param {HearingDetail} hearing
  * @returns {Speaker[]}
  */
@@ -125,7 +111,7 @@ export function speakersOf(hearing) {
   const seen = new Set();
   return all
     .map((s, i) => ({ s, i }))
-    .sort((a, b) => ROLE_RANK.indexOf(a.s.role) - ROLE_RANK.indexOf(b.s.role) || a.i - b.i)
+    .sort((a, b) => ROLE_ORDER.indexOf(a.s.role) - ROLE_ORDER.indexOf(b.s.role) || a.i - b.i)
     .map(({ s }) => s)
     .filter((s) => (seen.has(s.key) ? false : (seen.add(s.key), true)));
 }
@@ -740,7 +726,7 @@ export class CcTranscriptEditor extends HTMLElement {
     const queue = /** @type {AutosaveQueue} */ (this.#queue);
     const pending = queue.pending;
     const last = pending[pending.length - 1];
-    const tz = this.#session?.court.time_zone ?? 'Asia/Shanghai';
+    const tz = this.#session?.court.time_zone ?? FALLBACK_TIME_ZONE;
     const apply = h('button', { class: 'button primary', i18n: 'transcript.editor.restore.do', attrs: { type: 'button', 'data-testid': 'restore-apply' } });
     const discard = h('button', { class: 'button ghost', i18n: 'transcript.editor.restore.discard', attrs: { type: 'button', 'data-testid': 'restore-discard' } });
     replaceChildren(
@@ -878,13 +864,12 @@ export class CcTranscriptEditor extends HTMLElement {
     this.#live = live;
     live.on('message', (message) => {
       if (live !== this.#live) return;
-      const m = /** @type {{type: string, version?: unknown}} */ (message);
-      if (m.type === 'transcript' && typeof m.version === 'number') {
-        this.#remoteVersion = Math.max(this.#remoteVersion, m.version);
+      if (message.type === 'transcript' && typeof message.version === 'number') {
+        this.#remoteVersion = Math.max(this.#remoteVersion, message.version);
         this.#confirmation.refresh();
         this.#history.refresh();
         void this.#catchUp();
-      } else if (m.type === 'confirmation') {
+      } else if (message.type === 'confirmation') {
         this.#confirmation.refresh();
       }
     });

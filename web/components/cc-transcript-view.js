@@ -25,10 +25,11 @@
 
 import { ApiError } from '../lib/api.js';
 import { create, h, replaceChildren } from '../lib/dom.js';
-import { setErrorText } from '../lib/forms.js';
+import { setErrorText, whileBusy } from '../lib/forms.js';
 import { bindText } from '../lib/i18n.js';
 import { shortHash } from '../lib/signature.js';
-import { formatInZone } from '../lib/time.js';
+import { serial } from '../lib/serial.js';
+import { FALLBACK_TIME_ZONE, formatInZone } from '../lib/time.js';
 import { getConfirmation, getTranscript, listCorrections } from '../lib/transcript.js';
 import { CcCorrectionForm, correctionList } from './cc-correction-form.js';
 import { CcSignaturePage, openSignaturePage } from './cc-signature-page.js';
@@ -43,12 +44,6 @@ import { CcSignaturePage, openSignaturePage } from './cc-signature-page.js';
 /** @typedef {import('../lib/live.js').LiveClient} LiveClient */
 /** @typedef {import('../lib/i18n.js').MessageKey} MessageKey */
 
-/**
- * The live channel's transcript messages (beside the ones lib/live.js knows).
- * @typedef {{type: 'transcript', seq: number, version: number, sha256: string, saved_at: string}
- *   | {type: 'confirmation', seq: number, open: boolean, changed?: string}} TranscriptLiveMessage
- */
-
 /** @typedef {'read' | 'confirm'} TranscriptMode */
 /** @typedef {'loading' | 'empty' | 'closed' | 'pending' | 'signed' | 'outdated' | 'correction_requested'} OwnStatus */
 
@@ -58,10 +53,8 @@ import { CcSignaturePage, openSignaturePage } from './cc-signature-page.js';
  * @property {string} participantId the signed-in participant (whose task the confirmation shows)
  * @property {TranscriptMode} mode
  * @property {LiveClient | null} [live] the hearing's live channel, for updates
+ * @property {string} [timeZone] the court's (the participant's `me`), for the times shown
  */
-
-/** Times are shown in the court's zone. */
-const COURT_TZ = 'Asia/Shanghai';
 
 /** How long the 已更新 mark stays. */
 const MARK_MS = 15_000;
@@ -72,6 +65,7 @@ const FIELDS = /** @type {const} */ (['time', 'place', 'cause', 'case_number', '
 export class CcTranscriptView extends HTMLElement {
   #hearingId = '';
   #participantId = '';
+  #timeZone = FALLBACK_TIME_ZONE;
   /** @type {TranscriptMode} */
   #mode = 'read';
   /** @type {Transcript | null} */
@@ -86,8 +80,8 @@ export class CcTranscriptView extends HTMLElement {
   #loadingTranscript = false;
   /** @type {'' | 'quiet' | 'live' | 'refresh'} */
   #transcriptAgain = '';
-  #loadingConfirmation = false;
-  #confirmationAgain = false;
+  /** @type {() => Promise<void>} */
+  #loadConfirmation = serial(() => this.#loadConfirmationOnce());
   #correcting = false;
   /** A notice for the signer (a newer version arrived while signing). */
   /** @type {{key: MessageKey, version: number} | null} */
@@ -122,9 +116,10 @@ export class CcTranscriptView extends HTMLElement {
   #bottom = h('div', { class: 'tr-bottom' });
 
   /** @param {TranscriptViewOptions} options */
-  setup({ hearingId, participantId, mode, live }) {
+  setup({ hearingId, participantId, mode, live, timeZone = FALLBACK_TIME_ZONE }) {
     this.#hearingId = hearingId;
     this.#participantId = participantId;
+    this.#timeZone = timeZone;
     this.#mode = mode;
     this.dataset.mode = mode;
     this.setAttribute('data-testid', 'transcript-view');
@@ -161,34 +156,26 @@ export class CcTranscriptView extends HTMLElement {
   async refresh() {
     const work = [this.#loadTranscript('refresh')];
     if (this.#mode === 'confirm') work.push(this.#loadConfirmation());
-    this.#refresh.disabled = true;
-    this.#refresh.setAttribute('aria-busy', 'true');
-    try {
-      await Promise.all(work);
-    } finally {
-      this.#refresh.disabled = false;
-      this.#refresh.removeAttribute('aria-busy');
-    }
+    await whileBusy(this.#refresh, () => Promise.all(work));
   }
 
   /** @param {LiveMessage} message */
   #onLive(message) {
-    const m = /** @type {TranscriptLiveMessage | {type: string}} */ (message);
-    if (m.type === 'transcript') {
-      const version = /** @type {{version?: number}} */ (m).version;
+    if (message.type === 'transcript') {
+      const { version } = message;
       const shown = this.#transcript?.version ?? -1;
       if (typeof version === 'number' && version <= shown) return;
       if (this.#signing && typeof version === 'number') this.#signing.outdated(version);
       void this.#loadTranscript('live');
       if (this.#mode === 'confirm') void this.#loadConfirmation();
-    } else if (m.type === 'confirmation') {
-      const open = /** @type {{open?: boolean}} */ (m).open;
+    } else if (message.type === 'confirmation') {
+      const { open } = message;
       if (this.#transcript && typeof open === 'boolean') {
         this.#transcript = { ...this.#transcript, confirmation: { ...this.#transcript.confirmation, open } };
         this.#renderBottom();
       }
       if (this.#mode === 'confirm') void this.#loadConfirmation();
-    } else if (m.type === 'snapshot') {
+    } else if (message.type === 'snapshot') {
       // Connected again: something may have been missed.
       if (this.#transcript) void this.#loadTranscript('quiet');
       if (this.#mode === 'confirm' && (this.#confirmation || this.#closed)) void this.#loadConfirmation();
@@ -234,39 +221,27 @@ export class CcTranscriptView extends HTMLElement {
     }
   }
 
-  /** Load the confirmation (one's task) and one's correction requests; serial like the transcript. */
-  async #loadConfirmation() {
-    if (this.#loadingConfirmation) {
-      this.#confirmationAgain = true;
-      return;
-    }
-    this.#loadingConfirmation = true;
+  /** Load the confirmation (one's task) and one's correction requests, once (`#loadConfirmation` makes it serial). */
+  async #loadConfirmationOnce() {
     try {
-      do {
-        this.#confirmationAgain = false;
-        try {
-          const [confirmation, corrections] = await Promise.all([
-            getConfirmation(this.#hearingId),
-            listCorrections(this.#hearingId).catch(() => null),
-          ]);
-          this.#confirmation = confirmation;
-          this.#closed = !confirmation.open;
-          if (corrections) this.#corrections = corrections.filter((c) => c.participant_id === this.#participantId);
-        } catch (error) {
-          if (error instanceof ApiError && error.code === 'confirmation_closed') {
-            this.#confirmation = null;
-            this.#closed = true;
-          } else {
-            setErrorText(this.#error, error);
-            this.#error.hidden = false;
-          }
-        }
-        this.#renderCard();
-        this.#renderBottom();
-      } while (this.#confirmationAgain);
-    } finally {
-      this.#loadingConfirmation = false;
+      const [confirmation, corrections] = await Promise.all([
+        getConfirmation(this.#hearingId),
+        listCorrections(this.#hearingId).catch(() => null),
+      ]);
+      this.#confirmation = confirmation;
+      this.#closed = !confirmation.open;
+      if (corrections) this.#corrections = corrections.filter((c) => c.participant_id === this.#participantId);
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'confirmation_closed') {
+        this.#confirmation = null;
+        this.#closed = true;
+      } else {
+        setErrorText(this.#error, error);
+        this.#error.hidden = false;
+      }
     }
+    this.#renderCard();
+    this.#renderBottom();
   }
 
   /** @param {'live' | 'refresh'} kind */
@@ -291,7 +266,7 @@ export class CcTranscriptView extends HTMLElement {
     this.dataset.version = String(t.version);
     this.#version.dataset.version = String(t.version);
     if (t.version > 0 && t.saved_at) {
-      bindText(this.#version, 'transcript.view.version', { version: t.version, time: formatInZone(t.saved_at, COURT_TZ) });
+      bindText(this.#version, 'transcript.view.version', { version: t.version, time: formatInZone(t.saved_at, this.#timeZone) });
     } else {
       bindText(this.#version, 'transcript.view.noVersion');
     }
@@ -351,7 +326,7 @@ export class CcTranscriptView extends HTMLElement {
         h('p', {
           class: 'tr-status-text',
           i18n: 'transcript.view.status.signedText',
-          params: { version: task?.signature?.version ?? version, time: signedAt ? formatInZone(signedAt, COURT_TZ) : '' },
+          params: { version: task?.signature?.version ?? version, time: signedAt ? formatInZone(signedAt, this.#timeZone) : '' },
         }),
       );
     } else if (status !== 'loading') {
@@ -416,7 +391,7 @@ export class CcTranscriptView extends HTMLElement {
       this.#correcting = false;
       replaceChildren(this.#formSlot);
     }
-    replaceChildren(this.#listSlot, correctionList(this.#corrections));
+    replaceChildren(this.#listSlot, correctionList(this.#corrections, this.#timeZone));
   }
 
   /** The actions under the text (the seed: 刷新笔录, 确认笔录). */

@@ -34,7 +34,6 @@ import { meetingFromPath, rememberMeeting, rememberedMeeting } from '../lib/meet
 /** @typedef {import('../lib/types.js').Problem} Problem */
 /** @typedef {import('../lib/types.js').Presentation} Presentation */
 /** @typedef {import('../lib/types.js').LiveMessage} LiveMessage */
-/** @typedef {import('../lib/types.js').EvidenceLiveMessage} EvidenceLiveMessage */
 /** @typedef {import('../lib/i18n.js').MessageKey} MessageKey */
 /** @typedef {import('../components/cc-room.js').RoomAction} RoomAction */
 /** @typedef {'boot' | 'join' | 'devices' | 'rules' | 'tour' | 'waiting' | 'room' | 'ended' | 'left' | 'finished' | 'replaced' | 'error'} Screen */
@@ -272,10 +271,9 @@ export class CcJoinApp extends HTMLElement {
 
   /** @param {LiveMessage} message */
   #onMessage(message) {
-    const m = /** @type {EvidenceLiveMessage | {type: string}} */ (message);
-    if (m.type === 'presentation') void this.#present(/** @type {{presentation: Presentation | null}} */ (m).presentation);
+    if (message.type === 'presentation') void this.#present(message.presentation);
     // Connected again: a presentation may have started or ended meanwhile.
-    else if (m.type === 'snapshot' && this.#screen === 'room') void this.#checkPresentation();
+    else if (message.type === 'snapshot' && this.#screen === 'room') void this.#checkPresentation();
   }
 
   /** Entering the room (or back after a cut): is an item being presented? */
@@ -319,6 +317,7 @@ export class CcJoinApp extends HTMLElement {
     let viewer = this.#viewer;
     if (!viewer || !viewer.isConnected) {
       const created = create('cc-evidence-viewer', CcEvidenceViewer);
+      created.setup({ timeZone: me.time_zone });
       created.addEventListener('cc-viewer-closed', (event) => {
         if (/** @type {CustomEvent<{byUser: boolean}>} */ (event).detail.byUser) this.#dismissed = this.#presentationKey;
         if (this.#viewer === created) this.#viewer = null;
@@ -487,7 +486,13 @@ export class CcJoinApp extends HTMLElement {
     }
     const view = create('cc-transcript-view', CcTranscriptView);
     const panel = openPanel(this, action === 'confirm' ? 'room.menu.confirm' : 'room.menu.transcript', view, action);
-    view.setup({ hearingId: me.hearing_id, participantId: me.participant_id, mode: action === 'confirm' ? 'confirm' : 'read', live: this.#live });
+    view.setup({
+      hearingId: me.hearing_id,
+      participantId: me.participant_id,
+      mode: action === 'confirm' ? 'confirm' : 'read',
+      live: this.#live,
+      timeZone: me.time_zone,
+    });
     view.addEventListener('cc-confirm-transcript', () => {
       panel.close();
       this.#openTranscript('confirm');

@@ -1,4 +1,4 @@
-/** Small DOM helpers: build elements with attributes, listeners and translated text (never innerHTML), and unique ids. */
+/** Small DOM helpers: build elements with attributes, listeners and translated text (never innerHTML), SVG pictures, and unique ids. */
 
 import { bindAttr, bindText } from './i18n.js';
 
@@ -63,6 +63,22 @@ export function append(parent, children) {
 export function replaceChildren(parent, ...children) {
   while (parent.firstChild) parent.removeChild(parent.firstChild);
   append(parent, children);
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/**
+ * Create an SVG element (pictures drawn in code: the tour's, the signing page's turn-your-phone hint).
+ * @param {string} tag
+ * @param {Record<string, string | number>} attrs
+ * @param {...SVGElement} children
+ * @returns {SVGElement}
+ */
+export function svg(tag, attrs, ...children) {
+  const el = /** @type {SVGElement} */ (document.createElementNS(SVG_NS, tag));
+  for (const [name, value] of Object.entries(attrs)) el.setAttribute(name, String(value));
+  el.append(...children);
+  return el;
 }
 
 let counter = 0;

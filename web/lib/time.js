@@ -1,6 +1,13 @@
 /** Court-local time helpers: today's date in the court's zone, RFC 3339 shown as court-local, local strings split for inputs. */
 
 /**
+ * The zone times are shown in while the court's own is not known: the staff's session (`Court.time_zone`) and the
+ * participant's `me` (`ParticipantMe.time_zone`) name it; this is only for a component not set up yet, or a server
+ * too old to say it. The one place the default court's zone is written.
+ */
+export const FALLBACK_TIME_ZONE = 'Asia/Shanghai';
+
+/**
  * Parts of `date` as seen in time zone `tz`.
  * @param {Date} date
  * @param {string} tz IANA zone, e.g. Asia/Shanghai

@@ -198,6 +198,7 @@
  * @property {string} hearing_id
  * @property {string} meeting_number
  * @property {string} court_name
+ * @property {string} time_zone the court's, IANA, e.g. Asia/Shanghai: times are shown in it
  * @property {string} case_number
  * @property {string} cause
  * @property {string} scheduled_at RFC 3339
@@ -237,11 +238,17 @@
  */
 
 /**
- * A message of the live channel (server → client).
+ * A message of the live channel (server → client). Beside the hearing and its roster: `transcript`, a version was
+ * saved; `confirmation`, confirmation opened or a signature or correction request came or was answered;
+ * `evidence`, an item changed (refetch the list); `presentation`, what is presented changed (null: nothing).
  * @typedef {{type: 'welcome', you: LiveYou, hearing_id: string}
  *   | {type: 'snapshot', seq: number, hearing: LiveHearing, members: LiveMember[]}
  *   | {type: 'state', seq: number, hearing: LiveHearing}
  *   | {type: 'roster', seq: number, members: LiveMember[]}
+ *   | {type: 'transcript', seq: number, version: number, sha256: string, saved_at: string}
+ *   | {type: 'confirmation', seq: number, open: boolean, changed: 'opened' | 'signature' | 'correction'}
+ *   | {type: 'evidence', seq: number, evidence_id: string, changed: 'added' | 'withdrawn' | 'admission' | 'opinion'}
+ *   | {type: 'presentation', seq: number, presentation: Presentation | null}
  *   | {type: 'replaced'}
  *   | {type: 'pong'}} LiveMessage
  */
@@ -486,10 +493,4 @@ export {};
  * @typedef {Object} PresentationInput
  * @property {number} [page]
  * @property {number} [time]
- */
-
-/**
- * The live channel's evidence messages: an item changed (refetch the list), or what is presented changed.
- * @typedef {{type: 'evidence', seq: number, evidence_id: string, changed: 'added' | 'withdrawn' | 'admission' | 'opinion' | string}
- *   | {type: 'presentation', seq: number, presentation: Presentation | null}} EvidenceLiveMessage
  */
