@@ -1,0 +1,659 @@
+//! The SFU's event loop: one UDP socket, the peers (one `Rtc` each) and their rooms, on
+//! a thread of its own. Lean by construction: a packet finds its peer by source address
+//! (a scan of `Rtc::accepts` only for an address never seen, i.e. ICE's first STUN), the
+//! timers live in a min-heap so an iteration touches only the peers that are due, and a
+//! forwarded payload is shared (`Arc<[u8]>`) rather than copied per subscriber.
+
+use crate::{Command, MediaError, PeerEvent, SfuConfig};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
+use str0m::crypto::CryptoProvider;
+use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, Mid};
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+
+/// One participant connection's media session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PeerId(u64);
+
+impl std::fmt::Display for PeerId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "peer-{}", self.0)
+    }
+}
+
+/// The shortest interval between two keyframe requests to one published track.
+const KEYFRAME_INTERVAL: Duration = Duration::from_millis(250);
+/// The longest sleep without a timer due (commands and packets wake the loop anyway).
+const IDLE_WAKE: Duration = Duration::from_secs(1);
+/// Larger than any datagram WebRTC sends (str0m's MTU is about 1150 bytes).
+const RECEIVE_BUFFER: usize = 2048;
+
+/// Binds the socket and spawns the thread; returns the command sender and the address
+/// announced to browsers.
+pub(crate) fn spawn(
+    config: &SfuConfig,
+) -> Result<(mpsc::UnboundedSender<Command>, SocketAddr), MediaError> {
+    let socket = std::net::UdpSocket::bind(config.bind).map_err(|source| MediaError::Bind {
+        addr: config.bind,
+        source,
+    })?;
+    let bound = socket.local_addr().map_err(|source| MediaError::Bind {
+        addr: config.bind,
+        source,
+    })?;
+    socket
+        .set_nonblocking(true)
+        .map_err(|source| MediaError::Bind {
+            addr: config.bind,
+            source,
+        })?;
+    let ip = config.advertise.unwrap_or(match bound.ip() {
+        ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        ip => ip,
+    });
+    let local = SocketAddr::new(ip, bound.port());
+    let (commands, receiver) = mpsc::unbounded_channel();
+    std::thread::Builder::new()
+        .name("cloudcourt-sfu".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime,
+                Err(err) => {
+                    tracing::error!(error = %err, "the SFU cannot start its runtime");
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                let socket = match UdpSocket::from_std(socket) {
+                    Ok(socket) => socket,
+                    Err(err) => {
+                        tracing::error!(error = %err, "the SFU cannot register its socket");
+                        return;
+                    }
+                };
+                Engine::new(socket, local).run(receiver).await;
+            });
+        })
+        .map_err(MediaError::Thread)?;
+    tracing::info!(%bound, advertised = %local, "SFU listening");
+    Ok((commands, local))
+}
+
+/// A track a peer publishes.
+struct TrackIn {
+    mid: Mid,
+    kind: MediaKind,
+    last_keyframe_request: Option<Instant>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OutState {
+    /// To be added at the next negotiation.
+    ToOpen,
+    /// In an offer awaiting its answer.
+    Negotiating(Mid),
+    Open(Mid),
+    /// Its publisher left: to be stopped at the next negotiation.
+    ToStop(Mid),
+    NegotiatingStop(Mid),
+}
+
+/// Another peer's track, as this peer receives it.
+struct TrackOut {
+    origin: PeerId,
+    origin_mid: Mid,
+    kind: MediaKind,
+    /// The publishing member's id: the browser's MediaStream id for the track.
+    stream_id: String,
+    state: OutState,
+}
+
+struct Peer {
+    room: u64,
+    member: String,
+    rtc: Rtc,
+    events: mpsc::UnboundedSender<PeerEvent>,
+    /// The deadline last put on the timer heap.
+    deadline: Option<Instant>,
+    connected: bool,
+    pending: Option<SdpPendingOffer>,
+    tracks_in: Vec<TrackIn>,
+    tracks_out: Vec<TrackOut>,
+    /// Source addresses mapped to this peer.
+    addrs: Vec<SocketAddr>,
+}
+
+impl Peer {
+    /// Offers the browser the tracks to open and to stop, unless an offer is pending.
+    fn negotiate(&mut self) {
+        if !self.connected || self.pending.is_some() {
+            return;
+        }
+        let mut change = self.rtc.sdp_api();
+        for track in &mut self.tracks_out {
+            match track.state {
+                OutState::ToOpen => {
+                    // The stream id names the publishing member: browsers group the
+                    // member's audio and video in one MediaStream with that id.
+                    let mid = change.add_media(
+                        track.kind,
+                        Direction::SendOnly,
+                        Some(track.stream_id.clone()),
+                        None,
+                        None,
+                    );
+                    track.state = OutState::Negotiating(mid);
+                }
+                OutState::ToStop(mid) => {
+                    change.stop_media(mid);
+                    track.state = OutState::NegotiatingStop(mid);
+                }
+                _ => {}
+            }
+        }
+        if !change.has_changes() {
+            return;
+        }
+        let Some((offer, pending)) = change.apply() else {
+            return;
+        };
+        self.pending = Some(pending);
+        let _ = self.events.send(PeerEvent::Offer(offer.to_sdp_string()));
+    }
+}
+
+struct Engine {
+    socket: UdpSocket,
+    local: SocketAddr,
+    crypto: Arc<CryptoProvider>,
+    peers: HashMap<PeerId, Peer>,
+    by_addr: HashMap<SocketAddr, PeerId>,
+    room_ids: HashMap<String, u64>,
+    rooms: HashMap<u64, Vec<PeerId>>,
+    /// Each peer's member id, for stream ids.
+    members: HashMap<PeerId, String>,
+    timers: BinaryHeap<Reverse<(Instant, PeerId)>>,
+    /// Peers with output to poll.
+    dirty: Vec<PeerId>,
+    next_peer: u64,
+    next_room: u64,
+}
+
+impl Engine {
+    fn new(socket: UdpSocket, local: SocketAddr) -> Self {
+        Self {
+            socket,
+            local,
+            crypto: Arc::new(str0m::crypto::from_feature_flags()),
+            peers: HashMap::new(),
+            by_addr: HashMap::new(),
+            room_ids: HashMap::new(),
+            rooms: HashMap::new(),
+            members: HashMap::new(),
+            timers: BinaryHeap::new(),
+            dirty: Vec::new(),
+            next_peer: 1,
+            next_room: 1,
+        }
+    }
+
+    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
+        let mut buf = vec![0u8; RECEIVE_BUFFER];
+        loop {
+            let wake = self
+                .timers
+                .peek()
+                .map_or_else(|| Instant::now() + IDLE_WAKE, |Reverse((at, _))| *at);
+            tokio::select! {
+                command = commands.recv() => match command {
+                    Some(command) => self.command(command),
+                    None => break,
+                },
+                received = self.socket.recv_from(&mut buf) => match received {
+                    Ok((len, source)) => self.receive(&buf[..len], source),
+                    // ICMP errors surface here (port unreachable): nothing to do.
+                    Err(err) => tracing::debug!(error = %err, "SFU receive"),
+                },
+                () = tokio::time::sleep_until(wake.into()) => self.expire(),
+            }
+            self.drain();
+        }
+        for (_, peer) in self.peers.drain() {
+            let _ = peer.events.send(PeerEvent::Closed);
+        }
+        tracing::info!("SFU stopped");
+    }
+
+    fn command(&mut self, command: Command) {
+        match command {
+            Command::Join {
+                room,
+                member,
+                offer,
+                events,
+                reply,
+            } => {
+                let _ = reply.send(self.join(room, member, &offer, events));
+            }
+            Command::Answer {
+                peer,
+                answer,
+                reply,
+            } => {
+                let _ = reply.send(self.answer(peer, &answer));
+            }
+            Command::Leave { peer } => self.remove(peer),
+        }
+    }
+
+    fn join(
+        &mut self,
+        room: String,
+        member: String,
+        offer: &str,
+        events: mpsc::UnboundedSender<PeerEvent>,
+    ) -> Result<(PeerId, String), MediaError> {
+        let offer = SdpOffer::from_sdp_string(offer).map_err(|e| MediaError::Sdp(e.to_string()))?;
+        let mut rtc = Rtc::builder()
+            .set_ice_lite(true)
+            .set_crypto_provider(self.crypto.clone())
+            .build(Instant::now());
+        let candidate = Candidate::host(self.local, "udp")
+            .map_err(|e| MediaError::Negotiation(format!("host candidate: {e}")))?;
+        rtc.add_local_candidate(candidate);
+        let answer = rtc
+            .sdp_api()
+            .accept_offer(offer)
+            .map_err(|e| MediaError::Negotiation(e.to_string()))?;
+
+        let next_room = &mut self.next_room;
+        let room_id = *self.room_ids.entry(room).or_insert_with(|| {
+            *next_room += 1;
+            *next_room
+        });
+        // The same member again (a new page, a reconnection): the old peer goes.
+        let previous: Vec<PeerId> = self
+            .rooms
+            .get(&room_id)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|p| self.members.get(p) == Some(&member))
+            .collect();
+        for peer in previous {
+            self.remove(peer);
+        }
+
+        let id = PeerId(self.next_peer);
+        self.next_peer += 1;
+        // Everything already published in the room, to be offered once connected.
+        let members = self.rooms.entry(room_id).or_default();
+        let mut tracks_out = Vec::new();
+        for other in members.iter() {
+            if let Some(peer) = self.peers.get(other) {
+                tracks_out.extend(peer.tracks_in.iter().map(|t| TrackOut {
+                    origin: *other,
+                    origin_mid: t.mid,
+                    kind: t.kind,
+                    stream_id: peer.member.clone(),
+                    state: OutState::ToOpen,
+                }));
+            }
+        }
+        members.push(id);
+        self.members.insert(id, member.clone());
+        self.peers.insert(
+            id,
+            Peer {
+                room: room_id,
+                member,
+                rtc,
+                events,
+                deadline: None,
+                connected: false,
+                pending: None,
+                tracks_in: Vec::new(),
+                tracks_out,
+                addrs: Vec::new(),
+            },
+        );
+        self.dirty.push(id);
+        tracing::debug!(peer = %id, "SFU peer joined");
+        Ok((id, answer.to_sdp_string()))
+    }
+
+    fn answer(&mut self, id: PeerId, answer: &str) -> Result<(), MediaError> {
+        let answer =
+            SdpAnswer::from_sdp_string(answer).map_err(|e| MediaError::Sdp(e.to_string()))?;
+        let peer = self.peers.get_mut(&id).ok_or(MediaError::UnknownPeer)?;
+        let pending = peer.pending.take().ok_or(MediaError::NoPendingOffer)?;
+        peer.rtc
+            .sdp_api()
+            .accept_answer(pending, answer)
+            .map_err(|e| MediaError::Negotiation(e.to_string()))?;
+        let mut opened = Vec::new();
+        for track in &mut peer.tracks_out {
+            if let OutState::Negotiating(mid) = track.state {
+                track.state = OutState::Open(mid);
+                opened.push((track.origin, track.origin_mid, track.kind));
+            }
+        }
+        peer.tracks_out
+            .retain(|t| !matches!(t.state, OutState::NegotiatingStop(_)));
+        // Publishers that left while the offer was out: stop their tracks next time.
+        for track in &mut peer.tracks_out {
+            if let OutState::Open(mid) = track.state
+                && !self.members.contains_key(&track.origin)
+            {
+                track.state = OutState::ToStop(mid);
+            }
+        }
+        self.dirty.push(id);
+        // A new subscriber needs a keyframe to start decoding.
+        for (origin, mid, kind) in opened {
+            if kind == MediaKind::Video {
+                self.request_keyframe(origin, mid, KeyframeRequestKind::Pli);
+            }
+        }
+        Ok(())
+    }
+
+    fn receive(&mut self, datagram: &[u8], source: SocketAddr) {
+        let Ok(contents) = datagram.try_into() else {
+            return;
+        };
+        let input = Input::Receive(
+            Instant::now(),
+            Receive {
+                proto: Protocol::Udp,
+                source,
+                destination: self.local,
+                contents,
+            },
+        );
+        let id = match self.by_addr.get(&source) {
+            Some(id) => *id,
+            None => {
+                // A new address: only a STUN request naming a peer's ICE username can
+                // introduce it.
+                let Some(id) = self
+                    .peers
+                    .iter()
+                    .find(|(_, peer)| peer.rtc.accepts(&input))
+                    .map(|(id, _)| *id)
+                else {
+                    tracing::trace!(%source, "SFU: datagram from an unknown address");
+                    return;
+                };
+                self.by_addr.insert(source, id);
+                if let Some(peer) = self.peers.get_mut(&id) {
+                    peer.addrs.push(source);
+                }
+                id
+            }
+        };
+        let Some(peer) = self.peers.get_mut(&id) else {
+            self.by_addr.remove(&source);
+            return;
+        };
+        if let Err(err) = peer.rtc.handle_input(input) {
+            tracing::debug!(peer = %id, error = %err, "SFU input rejected; disconnecting");
+            peer.rtc.disconnect();
+        }
+        self.dirty.push(id);
+    }
+
+    /// Drives the peers whose timers are due.
+    fn expire(&mut self) {
+        let now = Instant::now();
+        while let Some(Reverse((at, id))) = self.timers.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
+            let Some(peer) = self.peers.get_mut(&id) else {
+                continue;
+            };
+            // A stale entry: the peer's deadline moved since.
+            if peer.deadline != Some(at) {
+                continue;
+            }
+            peer.deadline = None;
+            if let Err(err) = peer.rtc.handle_input(Input::Timeout(now)) {
+                tracing::debug!(peer = %id, error = %err, "SFU timeout failed; disconnecting");
+                peer.rtc.disconnect();
+            }
+            self.dirty.push(id);
+        }
+    }
+
+    fn drain(&mut self) {
+        while let Some(id) = self.dirty.pop() {
+            self.poll(id);
+        }
+    }
+
+    /// Polls a peer until it has nothing more to say but its next deadline.
+    fn poll(&mut self, id: PeerId) {
+        loop {
+            let Some(peer) = self.peers.get_mut(&id) else {
+                return;
+            };
+            if !peer.rtc.is_alive() {
+                self.remove(id);
+                return;
+            }
+            peer.negotiate();
+            let output = match peer.rtc.poll_output() {
+                Ok(output) => output,
+                Err(err) => {
+                    tracing::debug!(peer = %id, error = %err, "SFU poll failed; disconnecting");
+                    self.remove(id);
+                    return;
+                }
+            };
+            match output {
+                Output::Transmit(transmit) => {
+                    if let Err(err) = self
+                        .socket
+                        .try_send_to(&transmit.contents, transmit.destination)
+                    {
+                        tracing::debug!(error = %err, to = %transmit.destination, "SFU send dropped");
+                    }
+                }
+                Output::Timeout(at) => {
+                    if peer.deadline != Some(at) {
+                        peer.deadline = Some(at);
+                        self.timers.push(Reverse((at, id)));
+                    }
+                    return;
+                }
+                Output::Event(event) => self.event(id, event),
+            }
+        }
+    }
+
+    fn event(&mut self, id: PeerId, event: Event) {
+        match event {
+            Event::Connected => {
+                if let Some(peer) = self.peers.get_mut(&id) {
+                    peer.connected = true;
+                }
+            }
+            Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
+                if let Some(peer) = self.peers.get_mut(&id) {
+                    peer.rtc.disconnect();
+                }
+            }
+            Event::MediaAdded(added) => {
+                // Only what the browser publishes; our own send-only lines come here too.
+                if matches!(added.direction, Direction::RecvOnly | Direction::SendRecv) {
+                    self.publish(id, added.mid, added.kind);
+                }
+            }
+            Event::MediaData(data) => self.forward(id, &data),
+            Event::KeyframeRequest(request) => {
+                let origin = self.peers.get(&id).and_then(|peer| {
+                    peer.tracks_out
+                        .iter()
+                        .find(|t| t.state == OutState::Open(request.mid))
+                        .map(|t| (t.origin, t.origin_mid))
+                });
+                if let Some((origin, mid)) = origin {
+                    self.request_keyframe(origin, mid, request.kind);
+                }
+            }
+            Event::Closed => {
+                if let Some(peer) = self.peers.get_mut(&id) {
+                    peer.rtc.disconnect();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A peer publishes a new track: every other peer of the room is to receive it.
+    fn publish(&mut self, id: PeerId, mid: Mid, kind: MediaKind) {
+        let Some(peer) = self.peers.get_mut(&id) else {
+            return;
+        };
+        peer.tracks_in.push(TrackIn {
+            mid,
+            kind,
+            last_keyframe_request: None,
+        });
+        let room = peer.room;
+        let stream_id = peer.member.clone();
+        for other in self.rooms.get(&room).into_iter().flatten() {
+            if *other == id {
+                continue;
+            }
+            if let Some(subscriber) = self.peers.get_mut(other) {
+                subscriber.tracks_out.push(TrackOut {
+                    origin: id,
+                    origin_mid: mid,
+                    kind,
+                    stream_id: stream_id.clone(),
+                    state: OutState::ToOpen,
+                });
+                self.dirty.push(*other);
+            }
+        }
+    }
+
+    /// Sends one frame of `origin` to every peer of its room that receives that track.
+    fn forward(&mut self, origin: PeerId, data: &MediaData) {
+        // Without simulcast `rid` is absent; with it, phase 1 forwards the top layer only.
+        if data.rid.is_some() && data.rid != Some("h".into()) {
+            return;
+        }
+        let Some(room) = self.peers.get(&origin).map(|p| p.room) else {
+            return;
+        };
+        if !data.contiguous {
+            self.request_keyframe(origin, data.mid, KeyframeRequestKind::Fir);
+        }
+        let Some(members) = self.rooms.get(&room) else {
+            return;
+        };
+        for subscriber_id in members {
+            if *subscriber_id == origin {
+                continue;
+            }
+            let Some(subscriber) = self.peers.get_mut(subscriber_id) else {
+                continue;
+            };
+            let Some(mid) = subscriber.tracks_out.iter().find_map(|t| match t.state {
+                OutState::Open(mid) if t.origin == origin && t.origin_mid == data.mid => Some(mid),
+                _ => None,
+            }) else {
+                continue;
+            };
+            let Some(writer) = subscriber.rtc.writer(mid) else {
+                continue;
+            };
+            let Some(pt) = writer.match_params(data.params) else {
+                continue;
+            };
+            if let Err(err) = writer.write(pt, data.network_time, data.time, data.data.clone()) {
+                tracing::debug!(peer = %subscriber_id, error = %err, "SFU write failed; disconnecting");
+                subscriber.rtc.disconnect();
+            }
+            self.dirty.push(*subscriber_id);
+        }
+    }
+
+    /// Asks a publisher for a keyframe of one track, at most every [`KEYFRAME_INTERVAL`].
+    fn request_keyframe(&mut self, origin: PeerId, mid: Mid, kind: KeyframeRequestKind) {
+        let Some(peer) = self.peers.get_mut(&origin) else {
+            return;
+        };
+        let Some(track) = peer.tracks_in.iter_mut().find(|t| t.mid == mid) else {
+            return;
+        };
+        let now = Instant::now();
+        if track
+            .last_keyframe_request
+            .is_some_and(|at| now.duration_since(at) < KEYFRAME_INTERVAL)
+        {
+            return;
+        }
+        let Some(mut writer) = peer.rtc.writer(mid) else {
+            return;
+        };
+        match writer.request_keyframe(None, kind) {
+            Ok(()) => track.last_keyframe_request = Some(now),
+            Err(err) => tracing::debug!(peer = %origin, error = %err, "keyframe request failed"),
+        }
+        self.dirty.push(origin);
+    }
+
+    /// Ends a peer: its addresses, its room seat, and its tracks at every subscriber.
+    fn remove(&mut self, id: PeerId) {
+        let Some(mut peer) = self.peers.remove(&id) else {
+            return;
+        };
+        peer.rtc.disconnect();
+        self.members.remove(&id);
+        for addr in &peer.addrs {
+            if self.by_addr.get(addr) == Some(&id) {
+                self.by_addr.remove(addr);
+            }
+        }
+        if let Some(members) = self.rooms.get_mut(&peer.room) {
+            members.retain(|p| *p != id);
+            for other in members.iter() {
+                let Some(subscriber) = self.peers.get_mut(other) else {
+                    continue;
+                };
+                subscriber
+                    .tracks_out
+                    .retain(|t| !(t.origin == id && t.state == OutState::ToOpen));
+                for track in &mut subscriber.tracks_out {
+                    if track.origin == id
+                        && let OutState::Open(mid) = track.state
+                    {
+                        track.state = OutState::ToStop(mid);
+                    }
+                }
+                self.dirty.push(*other);
+            }
+            if members.is_empty() {
+                self.rooms.remove(&peer.room);
+                self.room_ids.retain(|_, room| *room != peer.room);
+            }
+        }
+        let _ = peer.events.send(PeerEvent::Closed);
+        tracing::debug!(peer = %id, member = %peer.member, "SFU peer left");
+    }
+}

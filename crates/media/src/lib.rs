@@ -1,0 +1,161 @@
+//! cloudcourt's SFU (selective forwarding unit) on str0m: one UDP socket for every peer,
+//! ICE-lite, one [`str0m::Rtc`] per participant connection, a room per hearing, and every
+//! published audio and video track forwarded to every other peer of the room.
+//!
+//! The server drives it through a small API: [`Sfu::start`] binds the socket and runs the
+//! event loop on its own thread; [`Sfu::join`] takes a browser's SDP offer and returns the
+//! answer plus a channel of [`PeerEvent`]s (the SFU's own renegotiation offers when other
+//! peers publish, and the end of the peer); [`Sfu::answer`] applies the browser's answer
+//! to such an offer; [`Sfu::leave`] ends a peer.
+
+mod engine;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use tokio::sync::{mpsc, oneshot};
+
+pub use engine::PeerId;
+
+/// Where the SFU listens and what it tells browsers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SfuConfig {
+    /// The UDP socket every peer's media goes through (port 0: any free port).
+    pub bind: SocketAddr,
+    /// The address browsers send media to (the public address behind NAT). Defaults to
+    /// the bound address, or 127.0.0.1 when bound to every interface.
+    pub advertise: Option<IpAddr>,
+}
+
+impl Default for SfuConfig {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            advertise: None,
+        }
+    }
+}
+
+/// What went wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    #[error("cannot bind the media socket {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot start the media thread: {0}")]
+    Thread(std::io::Error),
+    #[error("invalid SDP: {0}")]
+    Sdp(String),
+    #[error("the offer was not accepted: {0}")]
+    Negotiation(String),
+    #[error("no such peer")]
+    UnknownPeer,
+    #[error("no offer of ours is waiting for an answer")]
+    NoPendingOffer,
+    #[error("the media engine has stopped")]
+    Stopped,
+}
+
+/// What the SFU tells the server about one peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeerEvent {
+    /// A renegotiation offer (new or ended tracks of other peers) for the browser;
+    /// its answer goes to [`Sfu::answer`].
+    Offer(String),
+    /// The peer is gone (it left, was replaced, or its connection timed out).
+    Closed,
+}
+
+/// A peer that joined: its id, the SDP answer for the browser, and its events.
+#[derive(Debug)]
+pub struct Joined {
+    pub peer: PeerId,
+    pub answer: String,
+    pub events: mpsc::UnboundedReceiver<PeerEvent>,
+}
+
+pub(crate) enum Command {
+    Join {
+        room: String,
+        member: String,
+        offer: String,
+        events: mpsc::UnboundedSender<PeerEvent>,
+        reply: oneshot::Sender<Result<(PeerId, String), MediaError>>,
+    },
+    Answer {
+        peer: PeerId,
+        answer: String,
+        reply: oneshot::Sender<Result<(), MediaError>>,
+    },
+    Leave {
+        peer: PeerId,
+    },
+}
+
+/// A handle on the running SFU; cheap to clone. The engine stops when every handle is
+/// dropped.
+#[derive(Clone)]
+pub struct Sfu {
+    commands: mpsc::UnboundedSender<Command>,
+    local: SocketAddr,
+}
+
+impl std::fmt::Debug for Sfu {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sfu").field("local", &self.local).finish()
+    }
+}
+
+impl Sfu {
+    /// Binds the socket and starts the event loop on its own thread.
+    pub fn start(config: &SfuConfig) -> Result<Self, MediaError> {
+        let (commands, local) = engine::spawn(config)?;
+        Ok(Self { commands, local })
+    }
+
+    /// The address announced in every answer's host candidate.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// Connects `member` to `room` with the browser's SDP `offer`. A peer of the same
+    /// member already in the room is replaced.
+    pub async fn join(&self, room: &str, member: &str, offer: &str) -> Result<Joined, MediaError> {
+        let (events_tx, events) = mpsc::unbounded_channel();
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::Join {
+                room: room.to_owned(),
+                member: member.to_owned(),
+                offer: offer.to_owned(),
+                events: events_tx,
+                reply,
+            })
+            .map_err(|_| MediaError::Stopped)?;
+        let (peer, answer) = answer.await.map_err(|_| MediaError::Stopped)??;
+        Ok(Joined {
+            peer,
+            answer,
+            events,
+        })
+    }
+
+    /// Applies the browser's answer to the SFU's last [`PeerEvent::Offer`].
+    pub async fn answer(&self, peer: PeerId, answer: &str) -> Result<(), MediaError> {
+        let (reply, done) = oneshot::channel();
+        self.commands
+            .send(Command::Answer {
+                peer,
+                answer: answer.to_owned(),
+                reply,
+            })
+            .map_err(|_| MediaError::Stopped)?;
+        done.await.map_err(|_| MediaError::Stopped)?
+    }
+
+    /// Ends a peer; the others stop receiving its tracks.
+    pub fn leave(&self, peer: PeerId) {
+        // A stopped engine has no peers left to end.
+        let _ = self.commands.send(Command::Leave { peer });
+    }
+}

@@ -1,0 +1,202 @@
+//! The SFU end to end on loopback, with str0m as the browser: it answers an offer, offers
+//! the other peer's track, and forwards RTP from one client to the other.
+
+use media::{PeerEvent, Sfu, SfuConfig};
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use str0m::change::{SdpAnswer, SdpOffer};
+use str0m::media::{Direction, MediaKind, MediaTime, Mid};
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, Input, Output, Rtc};
+
+/// A str0m peer standing in for a browser: full ICE (not lite), its own UDP socket.
+struct Client {
+    rtc: Rtc,
+    socket: UdpSocket,
+    local: SocketAddr,
+    connected: bool,
+    /// Payloads received, with the stream id of the track they came on.
+    received: Vec<(String, Vec<u8>)>,
+}
+
+impl Client {
+    fn new() -> Self {
+        let socket = UdpSocket::bind("127.0.0.1:0").expect("bind a client socket");
+        socket.set_nonblocking(true).expect("non-blocking");
+        let local = socket.local_addr().expect("local address");
+        let mut rtc = Rtc::builder()
+            .set_crypto_provider(Arc::new(str0m::crypto::from_feature_flags()))
+            .build(Instant::now());
+        rtc.add_local_candidate(Candidate::host(local, "udp").expect("host candidate"));
+        Self {
+            rtc,
+            socket,
+            local,
+            connected: false,
+            received: Vec::new(),
+        }
+    }
+
+    /// Offers one send-only audio track.
+    fn offer_audio(&mut self, stream: &str) -> (String, str0m::change::SdpPendingOffer, Mid) {
+        let mut change = self.rtc.sdp_api();
+        let mid = change.add_media(
+            MediaKind::Audio,
+            Direction::SendOnly,
+            Some(stream.into()),
+            None,
+            None,
+        );
+        let (offer, pending) = change.apply().expect("an offer");
+        (offer.to_sdp_string(), pending, mid)
+    }
+
+    /// Handles what is due and what arrived, without blocking.
+    fn drive(&mut self) {
+        let now = Instant::now();
+        self.rtc
+            .handle_input(Input::Timeout(now))
+            .expect("timeout handled");
+        self.poll();
+        let mut buf = [0u8; 2048];
+        while let Ok((len, source)) = self.socket.recv_from(&mut buf) {
+            let Ok(contents) = buf[..len].try_into() else {
+                continue;
+            };
+            let input = Input::Receive(
+                Instant::now(),
+                Receive {
+                    proto: Protocol::Udp,
+                    source,
+                    destination: self.local,
+                    contents,
+                },
+            );
+            self.rtc.handle_input(input).expect("input handled");
+            self.poll();
+        }
+    }
+
+    fn poll(&mut self) {
+        loop {
+            match self.rtc.poll_output().expect("output") {
+                Output::Timeout(_) => return,
+                Output::Transmit(t) => {
+                    let _ = self.socket.send_to(&t.contents, t.destination);
+                }
+                Output::Event(Event::Connected) => self.connected = true,
+                Output::Event(Event::MediaData(data)) => {
+                    let stream = self
+                        .rtc
+                        .media(data.mid)
+                        .map(|m| m.stream_id().to_owned())
+                        .unwrap_or_default();
+                    self.received.push((stream, data.data.to_vec()));
+                }
+                Output::Event(_) => {}
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_sfu_forwards_audio_between_two_peers() {
+    let sfu = Sfu::start(&SfuConfig::default()).expect("the SFU starts");
+
+    let mut alice = Client::new();
+    let (offer, pending, alice_mid) = alice.offer_audio("alice-local");
+    let mut alice_joined = sfu
+        .join("hearing-1", "alice", &offer)
+        .await
+        .expect("alice joins");
+    let answer = SdpAnswer::from_sdp_string(&alice_joined.answer).expect("an SDP answer");
+    alice
+        .rtc
+        .sdp_api()
+        .accept_answer(pending, answer)
+        .expect("alice accepts the answer");
+
+    let mut bob = Client::new();
+    let (offer, pending, _) = bob.offer_audio("bob-local");
+    let mut bob_joined = sfu
+        .join("hearing-1", "bob", &offer)
+        .await
+        .expect("bob joins");
+    let answer = SdpAnswer::from_sdp_string(&bob_joined.answer).expect("an SDP answer");
+    bob.rtc
+        .sdp_api()
+        .accept_answer(pending, answer)
+        .expect("bob accepts the answer");
+
+    let payload_of = |n: u32| -> Vec<u8> { [b"opus".as_slice(), &n.to_be_bytes()].concat() };
+    let started = Instant::now();
+    let mut sent = 0u32;
+    let mut next_frame = Instant::now();
+    while started.elapsed() < Duration::from_secs(15) {
+        alice.drive();
+        bob.drive();
+        // The SFU's renegotiation offers: answer them as a browser would.
+        for (client, joined) in [(&mut alice, &mut alice_joined), (&mut bob, &mut bob_joined)] {
+            while let Ok(event) = joined.events.try_recv() {
+                let PeerEvent::Offer(sdp) = event else {
+                    panic!("peer closed unexpectedly");
+                };
+                let offer = SdpOffer::from_sdp_string(&sdp).expect("an SDP offer");
+                let answer = client
+                    .rtc
+                    .sdp_api()
+                    .accept_offer(offer)
+                    .expect("the SFU's offer is accepted");
+                sfu.answer(joined.peer, &answer.to_sdp_string())
+                    .await
+                    .expect("the SFU takes the answer");
+            }
+        }
+        if alice.connected && Instant::now() >= next_frame {
+            next_frame += Duration::from_millis(20);
+            let writer = alice.rtc.writer(alice_mid).expect("alice's writer");
+            let pt = writer
+                .payload_params()
+                .find(|p| p.spec().codec == str0m::format::Codec::Opus)
+                .map(|p| p.pt())
+                .expect("opus negotiated");
+            writer
+                .write(
+                    pt,
+                    Instant::now(),
+                    MediaTime::new(
+                        u64::from(sent) * 960,
+                        str0m::media::Frequency::FORTY_EIGHT_KHZ,
+                    ),
+                    payload_of(sent),
+                )
+                .expect("alice writes a frame");
+            sent += 1;
+        }
+        if bob.received.len() >= 20 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert!(alice.connected && bob.connected, "both peers connect");
+    assert!(
+        bob.received.len() >= 20,
+        "bob receives alice's audio ({} of {sent} frames)",
+        bob.received.len()
+    );
+    for (stream, payload) in &bob.received {
+        assert_eq!(stream, "alice", "the stream id names the publishing member");
+        assert!(payload.starts_with(b"opus"), "the payload is alice's");
+    }
+    assert!(
+        alice.received.is_empty(),
+        "alice receives nothing: bob's track carries no media"
+    );
+
+    sfu.leave(bob_joined.peer);
+    let closed = tokio::time::timeout(Duration::from_secs(5), bob_joined.events.recv())
+        .await
+        .expect("bob's events end");
+    assert_eq!(closed, Some(PeerEvent::Closed));
+}
