@@ -43,6 +43,8 @@ pub struct AppState {
     pub verified_blobs: Arc<Mutex<HashMap<Uuid, BlobStamp>>>,
     /// The item each hearing presents on every screen now.
     pub presentations: Arc<Mutex<HashMap<court::HearingId, crate::http::evidence::Presentation>>>,
+    /// The SFU every hearing's audio and video goes through.
+    pub media: media::Sfu,
 }
 
 /// What identifies one version of a stored blob: size, last change, tag.
@@ -60,7 +62,9 @@ impl AppState {
             config.login_max_failures,
             Duration::from_secs(config.login_lockout_seconds),
         );
+        let media = media::Sfu::start(&config.media.sfu()).context("starting the SFU")?;
         Ok(Self {
+            media,
             store,
             config: Arc::new(config),
             metrics: Arc::new(Metrics::new()),

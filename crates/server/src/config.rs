@@ -90,6 +90,38 @@ pub struct Config {
     pub blobs: store::blobs::BlobConfig,
     #[serde(default)]
     pub evidence: EvidenceSettings,
+    #[serde(default)]
+    pub media: MediaSettings,
+}
+
+/// The SFU: the one UDP socket all audio and video goes through.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MediaSettings {
+    /// The UDP address to bind (port 0: any free port, as tests do; production sets
+    /// one port, e.g. `0.0.0.0:3478`, and opens it in the firewall).
+    pub bind: SocketAddr,
+    /// The address browsers send media to (the public IP behind NAT); defaults to the
+    /// bound address, or 127.0.0.1 when bound to every interface.
+    pub advertise: Option<std::net::IpAddr>,
+}
+
+impl Default for MediaSettings {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            advertise: None,
+        }
+    }
+}
+
+impl MediaSettings {
+    pub fn sfu(&self) -> media::SfuConfig {
+        media::SfuConfig {
+            bind: self.bind,
+            advertise: self.advertise,
+        }
+    }
 }
 
 /// Limits on evidence uploads.
@@ -147,6 +179,7 @@ impl Default for Config {
             pdf: PdfSettings::default(),
             blobs: store::blobs::BlobConfig::default(),
             evidence: EvidenceSettings::default(),
+            media: MediaSettings::default(),
         }
     }
 }

@@ -2,6 +2,14 @@
 //! roster (who is there, with role; who waits to be admitted), numbered so that a
 //! client reconnecting with `?since=N` catches up on what it missed. Staff of the
 //! court and the hearing's own participants may connect; nobody else.
+//!
+//! The same socket carries the connection's own media signalling, unnumbered and never
+//! broadcast: the client sends `media.offer` (its SDP), the server answers `media.answer`,
+//! later sends `media.offer` when other members' tracks come or go and takes the client's
+//! `media.answer`; `media.leave` ends the media session, `media.closed` says the SFU ended
+//! it, `media.error` that an offer or answer was refused. Court rule, phase 1: a witness
+//! (who must hear nothing until called in) and a participant not yet admitted get no media
+//! at all (`media.error` with code `media_not_allowed`).
 
 use super::Staff;
 use super::error::{ApiError, ApiPath, ApiResult};
@@ -19,6 +27,7 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc;
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new().route("/api/v1/hearings/{id}/live", axum::routing::get(live))
@@ -35,6 +44,14 @@ impl Viewer {
         match self {
             Viewer::Staff(staff) => Member::Staff(staff.user.id),
             Viewer::Participant(session) => Member::Participant(session.participant.id),
+        }
+    }
+
+    /// The id the roster shows for this viewer, which names its media streams.
+    fn member_id(&self) -> String {
+        match self {
+            Viewer::Staff(staff) => staff.user.id.to_string(),
+            Viewer::Participant(session) => session.participant.id.to_string(),
         }
     }
 
@@ -247,6 +264,123 @@ async fn session(
         json!({"type": "welcome", "you": viewer.describe(), "hearing_id": hearing.id}).to_string(),
     )
     .await?;
+    let mut media: Option<MediaPeer> = None;
+    let outcome = session_loop(state, viewer, hearing, joined, socket, &mut media).await;
+    if let Some(peer) = media {
+        state.media.leave(peer.peer);
+    }
+    outcome
+}
+
+/// This connection's media session.
+struct MediaPeer {
+    peer: media::PeerId,
+    events: mpsc::UnboundedReceiver<media::PeerEvent>,
+}
+
+/// What a client sends on the live socket.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type")]
+enum ClientMessage {
+    #[serde(rename = "ping")]
+    Ping,
+    #[serde(rename = "media.offer")]
+    MediaOffer { sdp: String },
+    #[serde(rename = "media.answer")]
+    MediaAnswer { sdp: String },
+    #[serde(rename = "media.leave")]
+    MediaLeave,
+    #[serde(other)]
+    Other,
+}
+
+async fn next_media_event(media: &mut Option<MediaPeer>) -> Option<media::PeerEvent> {
+    match media {
+        Some(peer) => peer.events.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+fn media_error(code: &str, message: impl std::fmt::Display) -> serde_json::Value {
+    json!({"type": "media.error", "code": code, "message": message.to_string()})
+}
+
+/// Whether this viewer may exchange media now: staff always; a participant once admitted,
+/// and never a witness in phase 1 (calling a witness in comes with the SFU's per-track
+/// permissions).
+async fn media_allowed(state: &AppState, viewer: &Viewer) -> Result<bool, ApiError> {
+    match viewer {
+        Viewer::Staff(_) => Ok(true),
+        Viewer::Participant(session) => {
+            let participant = state.store.participant(session.participant.id).await?;
+            Ok(participant.role != ParticipantRole::Witness && participant.checked_in_at.is_some())
+        }
+    }
+}
+
+/// The client's offer starts (or restarts) its media session; the reply is the answer.
+async fn media_offer(
+    state: &AppState,
+    viewer: &Viewer,
+    hearing: &Hearing,
+    media: &mut Option<MediaPeer>,
+    sdp: &str,
+) -> serde_json::Value {
+    match media_allowed(state, viewer).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return media_error("media_not_allowed", "no media for this participant now");
+        }
+        Err(err) => {
+            tracing::warn!(hearing = %hearing.id, error = ?err, "media permission unreadable");
+            return media_error("media_unavailable", "cannot check permission");
+        }
+    }
+    if let Some(previous) = media.take() {
+        state.media.leave(previous.peer);
+    }
+    match state
+        .media
+        .join(&hearing.id.to_string(), &viewer.member_id(), sdp)
+        .await
+    {
+        Ok(joined) => {
+            *media = Some(MediaPeer {
+                peer: joined.peer,
+                events: joined.events,
+            });
+            json!({"type": "media.answer", "sdp": joined.answer})
+        }
+        Err(err) => {
+            tracing::debug!(hearing = %hearing.id, error = %err, "media offer refused");
+            media_error("media_offer_refused", err)
+        }
+    }
+}
+
+/// The client's answer to the SFU's renegotiation offer; a reply only on error.
+async fn media_answer(
+    state: &AppState,
+    media: &Option<MediaPeer>,
+    sdp: &str,
+) -> Option<serde_json::Value> {
+    let Some(peer) = media else {
+        return Some(media_error("media_not_started", "no media session"));
+    };
+    match state.media.answer(peer.peer, sdp).await {
+        Ok(()) => None,
+        Err(err) => Some(media_error("media_answer_refused", err)),
+    }
+}
+
+async fn session_loop(
+    state: &AppState,
+    viewer: &Viewer,
+    hearing: &Hearing,
+    joined: &mut crate::live::Joined,
+    socket: &mut WebSocket,
+    media: &mut Option<MediaPeer>,
+) -> Result<(), &'static str> {
     let mut last_sent = 0;
     match &joined.catchup {
         Catchup::Replay(missed) => {
@@ -273,14 +407,41 @@ async fn session(
             },
             incoming = tokio::time::timeout(IDLE_LIMIT, socket.recv()) => match incoming {
                 Ok(Some(Ok(Message::Text(text)))) => {
-                    if text.contains("\"ping\"") {
-                        send(socket, json!({"type": "pong"}).to_string()).await?;
+                    match serde_json::from_str::<ClientMessage>(&text) {
+                        Ok(ClientMessage::Ping) => {
+                            send(socket, json!({"type": "pong"}).to_string()).await?;
+                        }
+                        Ok(ClientMessage::MediaOffer { sdp }) => {
+                            let reply = media_offer(state, viewer, hearing, media, &sdp).await;
+                            send(socket, reply.to_string()).await?;
+                        }
+                        Ok(ClientMessage::MediaAnswer { sdp }) => {
+                            if let Some(reply) = media_answer(state, media, &sdp).await {
+                                send(socket, reply.to_string()).await?;
+                            }
+                        }
+                        Ok(ClientMessage::MediaLeave) => {
+                            if let Some(peer) = media.take() {
+                                state.media.leave(peer.peer);
+                            }
+                        }
+                        // Unknown or malformed: newer clients may say more.
+                        Ok(ClientMessage::Other) | Err(_) => {}
                     }
                 }
                 Ok(Some(Ok(Message::Close(_)))) | Ok(None) => return Ok(()),
                 Ok(Some(Ok(_))) => {}
                 Ok(Some(Err(_))) => return Err("receive failed"),
                 Err(_) => return Err("idle"),
+            },
+            event = next_media_event(media) => match event {
+                Some(media::PeerEvent::Offer(sdp)) => {
+                    send(socket, json!({"type": "media.offer", "sdp": sdp}).to_string()).await?;
+                }
+                Some(media::PeerEvent::Closed) | None => {
+                    *media = None;
+                    send(socket, json!({"type": "media.closed"}).to_string()).await?;
+                }
             },
             _ = &mut joined.replaced => {
                 let _ = send(socket, json!({"type": "replaced"}).to_string()).await;
@@ -303,4 +464,39 @@ async fn forward(
     send(socket, message.json.clone()).await?;
     *last_sent = message.seq;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ClientMessage;
+
+    #[test]
+    fn client_messages_parse_by_type() {
+        let parse = |text: &str| serde_json::from_str::<ClientMessage>(text);
+        assert!(matches!(
+            parse(r#"{"type":"ping"}"#),
+            Ok(ClientMessage::Ping)
+        ));
+        assert!(matches!(
+            parse(r#"{"type":"media.offer","sdp":"v=0"}"#),
+            Ok(ClientMessage::MediaOffer { sdp }) if sdp == "v=0"
+        ));
+        assert!(matches!(
+            parse(r#"{"type":"media.answer","sdp":"v=0"}"#),
+            Ok(ClientMessage::MediaAnswer { .. })
+        ));
+        assert!(matches!(
+            parse(r#"{"type":"media.leave"}"#),
+            Ok(ClientMessage::MediaLeave)
+        ));
+        // Types this server does not know are ignored, not errors.
+        assert!(matches!(
+            parse(r#"{"type":"something.new","x":1}"#),
+            Ok(ClientMessage::Other)
+        ));
+        assert!(
+            parse(r#"{"type":"media.offer"}"#).is_err(),
+            "an offer needs its SDP"
+        );
+    }
 }
