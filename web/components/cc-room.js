@@ -3,13 +3,16 @@
  * the local camera), the case and state at the top with the connection indicator, and the floating function buttons:
  * a touch on the screen shows two buttons on the right (设备, and below it the function menu), which hide again after
  * about 4 s without a touch. The menu (上传证据, 查看笔录, 确认笔录, 设备, 功能介绍, 离开) fires `cc-room-action` with
- * `{action}`; 返回 closes it. The grid adapts to the screen (portrait and landscape).
+ * `{action}`; 返回 closes it. The grid adapts to the screen (portrait and landscape). `startMedia(live)` connects to the
+ * SFU over the live channel: the local camera and microphone go out, and each member's video and sound come into
+ * their tile.
  */
 
 import { h, replaceChildren, uid } from '../lib/dom.js';
 import { bindText } from '../lib/i18n.js';
 import { sortMembers } from '../lib/live.js';
 import { localMedia } from '../lib/media.js';
+import { MediaSession } from '../lib/rtc.js';
 import { CcConnectionStatus } from './cc-connection-status.js';
 import { openPanel } from './cc-room-panel.js';
 import { CcTile } from './cc-tile.js';
@@ -17,6 +20,7 @@ import { CcTile } from './cc-tile.js';
 /** @typedef {import('../lib/types.js').ParticipantMe} ParticipantMe */
 /** @typedef {import('../lib/types.js').LiveMember} LiveMember */
 /** @typedef {import('../lib/live.js').LiveStore} LiveStore */
+/** @typedef {import('../lib/live.js').LiveClient} LiveClient */
 /** @typedef {import('../lib/live.js').LiveStatus} LiveStatus */
 /** @typedef {import('../lib/i18n.js').MessageKey} MessageKey */
 /** @typedef {'upload' | 'transcript' | 'confirm' | 'devices' | 'tour' | 'leave'} RoomAction */
@@ -60,6 +64,10 @@ export class CcRoom extends HTMLElement {
   #store = null;
   /** @type {Map<string, CcTile>} */
   #tiles = new Map();
+  /** @type {MediaSession | null} */
+  #media = null;
+  /** Remote media by member id. @type {Map<string, MediaStream>} */
+  #remote = new Map();
   #connection = /** @type {CcConnectionStatus} */ (document.createElement('cc-connection-status'));
   #stateBadge = h('span', { class: 'badge', attrs: { 'data-testid': 'room-state' } });
   #banner = h('p', { class: 'room-banner', attrs: { role: 'status', hidden: true } });
@@ -144,7 +152,27 @@ export class CcRoom extends HTMLElement {
     this.showControls();
   }
 
+  /**
+   * Connect the hearing's audio and video through the SFU on `live` (the local media is open since the device check).
+   * @param {LiveClient} live
+   */
+  startMedia(live) {
+    if (this.#media) return;
+    this.#media = new MediaSession(live, {
+      onRemote: (memberId, stream) => {
+        if (stream) this.#remote.set(memberId, stream);
+        else this.#remote.delete(memberId);
+        this.#renderTiles();
+      },
+    });
+    // Test hook: the page's media session, for getStats() in the browser tests.
+    /** @type {{__ccMedia?: MediaSession}} */ (/** @type {unknown} */ (window)).__ccMedia = this.#media;
+    this.#media.start(localMedia.stream);
+  }
+
   disconnectedCallback() {
+    this.#media?.close();
+    this.#media = null;
     clearTimeout(this.#hideTimer);
     this.#resize?.disconnect();
     this.#unsubscribe();
@@ -252,7 +280,8 @@ export class CcRoom extends HTMLElement {
       }
       if (this.#grid.children[index] !== tile) this.#grid.insertBefore(tile, this.#grid.children[index] ?? null);
       const self = member.id === me.participant_id;
-      tile.show(member, { self, stream: self ? localMedia.stream : null, mirror: self && localMedia.facingMode === 'user' });
+      const stream = self ? localMedia.stream : (this.#remote.get(member.id) ?? null);
+      tile.show(member, { self, stream, mirror: self && localMedia.facingMode === 'user' });
     });
     for (const [id, tile] of this.#tiles) {
       if (!seen.has(id)) {

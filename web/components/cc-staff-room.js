@@ -16,6 +16,7 @@ import { setErrorText } from '../lib/forms.js';
 import { bindText } from '../lib/i18n.js';
 import { LiveClient, sortMembers } from '../lib/live.js';
 import { classifyMediaError, localMedia, openLocalMedia } from '../lib/media.js';
+import { MediaSession } from '../lib/rtc.js';
 import { CcConnectionStatus } from './cc-connection-status.js';
 import { CcEvidenceConsole } from './cc-evidence-console.js';
 import { openPanel } from './cc-room-panel.js';
@@ -44,6 +45,10 @@ export class CcStaffRoom extends HTMLElement {
   #live = null;
   /** @type {Map<string, CcTile>} */
   #tiles = new Map();
+  /** @type {MediaSession | null} */
+  #media = null;
+  /** Remote media by member id. @type {Map<string, MediaStream>} */
+  #remote = new Map();
   /** Participants being admitted right now (their button stays busy until the roster says so). */
   /** @type {Set<string>} */
   #admitting = new Set();
@@ -164,6 +169,8 @@ export class CcStaffRoom extends HTMLElement {
 
   disconnectedCallback() {
     this.#closed = true;
+    this.#media?.close();
+    this.#media = null;
     this.#live?.close();
     this.#live = null;
     this.#resize?.disconnect();
@@ -200,6 +207,23 @@ export class CcStaffRoom extends HTMLElement {
     if (this.#closed) return;
     if (note) bindText(this.#cameraNote, note);
     this.#cameraNote.hidden = !note;
+    this.#startMedia();
+  }
+
+  /** The hearing's audio and video through the SFU, once the camera was tried (without one, only receiving). */
+  #startMedia() {
+    const live = this.#live;
+    if (!live || this.#media) return;
+    this.#media = new MediaSession(live, {
+      onRemote: (memberId, stream) => {
+        if (stream) this.#remote.set(memberId, stream);
+        else this.#remote.delete(memberId);
+        this.#render();
+      },
+    });
+    // Test hook: the page's media session, for getStats() in the browser tests.
+    /** @type {{__ccMedia?: MediaSession}} */ (/** @type {unknown} */ (window)).__ccMedia = this.#media;
+    this.#media.start(localMedia.stream);
   }
 
   async #reload() {
@@ -327,7 +351,8 @@ export class CcStaffRoom extends HTMLElement {
       }
       if (this.#grid.children[index] !== tile) this.#grid.insertBefore(tile, this.#grid.children[index] ?? null);
       const self = member.id === selfId;
-      tile.show(member, { self, stream: self ? localMedia.stream : null, mirror: self });
+      const stream = self ? localMedia.stream : (this.#remote.get(member.id) ?? null);
+      tile.show(member, { self, stream, mirror: self });
     });
     for (const [id, tile] of this.#tiles) {
       if (!seen.has(id)) {

@@ -1,7 +1,8 @@
 /**
  * <cc-tile>: one person of the hearing room — role and name (审判长 许1), connected or not, waiting to be admitted.
- * One's own tile shows the local camera; the others show an avatar with the initial until live media arrives
- * (no remote video is faked).
+ * One's own tile shows the local camera (muted); the others show the member's live media from the SFU (video and
+ * sound), or an avatar with the initial until it arrives (no remote video is faked). When the browser refuses to play
+ * sound without a gesture, a 点击开启声音 button on the tile plays it on the next tap.
  */
 
 import { h, replaceChildren } from '../lib/dom.js';
@@ -13,7 +14,7 @@ import { bindText } from '../lib/i18n.js';
 /**
  * @typedef {Object} TileView
  * @property {boolean} self this is the viewer's own tile
- * @property {MediaStream | null} [stream] the local camera (own tile only)
+ * @property {MediaStream | null} [stream] the local camera (own tile) or the member's remote media
  * @property {boolean} [mirror] show the camera mirrored (front camera)
  */
 
@@ -24,6 +25,12 @@ export class CcTile extends HTMLElement {
   #name = h('span', { class: 'tile-name' });
   #state = h('span', { class: 'tile-state' });
   #you = h('span', { class: 'tile-you', i18n: 'room.you' });
+  #sound = h('button', {
+    class: 'button tile-sound',
+    i18n: 'media.enableSound',
+    attrs: { type: 'button', hidden: true, 'data-testid': 'enable-sound' },
+    on: { click: () => this.#play() },
+  });
   #built = false;
 
   #build() {
@@ -37,6 +44,7 @@ export class CcTile extends HTMLElement {
         h('div', { class: 'tile-media' }, this.#avatar, this.#video),
         h('figcaption', { class: 'tile-caption' }, this.#role, ' ', this.#name),
         h('div', { class: 'tile-badges' }, this.#you, this.#state),
+        this.#sound,
       ),
     );
   }
@@ -64,14 +72,32 @@ export class CcTile extends HTMLElement {
     if (state) bindText(this.#state, state);
     this.#state.hidden = !state;
 
-    const stream = view.self ? (view.stream ?? null) : null;
+    const stream = view.stream ?? null;
+    // One's own sound is never played back (echo); the others' is.
+    this.#video.muted = view.self;
     if (this.#video.srcObject !== stream) {
       this.#video.srcObject = stream;
-      if (stream) void this.#video.play().catch(() => {});
+      this.#sound.hidden = true;
+      if (stream) this.#play();
     }
-    this.#video.hidden = !stream;
-    this.#avatar.hidden = Boolean(stream);
+    const video = Boolean(stream?.getVideoTracks().some((t) => t.readyState === 'live'));
+    this.toggleAttribute('data-remote-media', Boolean(stream) && !view.self);
+    this.#video.hidden = !video;
+    this.#avatar.hidden = video;
     this.#video.classList.toggle('mirror', Boolean(view.mirror));
+  }
+
+  /** Play; a refusal (autoplay rules: sound needs a tap) shows the button that retries on a tap. */
+  #play() {
+    this.#video.play().then(
+      () => {
+        this.#sound.hidden = true;
+      },
+      (/** @type {unknown} */ error) => {
+        const blocked = error instanceof DOMException && error.name === 'NotAllowedError';
+        this.#sound.hidden = !blocked || this.#video.muted;
+      },
+    );
   }
 }
 

@@ -367,6 +367,8 @@ const en = {
   'live.reconnecting': 'Reconnecting…',
   'live.disconnected': 'Disconnected',
 
+  'media.enableSound': 'Tap to enable sound',
+
   'room.title': 'Hearing',
   'room.tip': 'Touch the screen to show the two buttons on the right; the lower one opens the function menu.',
   'room.you': 'Me',

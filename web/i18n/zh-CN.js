@@ -366,6 +366,8 @@ const zh = {
   'live.reconnecting': '正在重新连接…',
   'live.disconnected': '连接已断开',
 
+  'media.enableSound': '点击开启声音',
+
   'room.title': '庭审',
   'room.tip': '轻触屏幕可显示右侧的两个功能按钮，点击下方按钮可打开功能菜单。',
   'room.you': '我',

@@ -263,6 +263,7 @@ export class CcJoinApp extends HTMLElement {
     const room = create('cc-room', CcRoom);
     this.#show('room', room);
     room.setup(me);
+    if (this.#live) room.startMedia(this.#live);
     this.#room = room;
     room.connection(this.#live?.status ?? 'connecting');
     if (this.#live) room.update(this.#live.store);

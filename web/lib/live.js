@@ -247,6 +247,19 @@ export class LiveClient {
     this.#open();
   }
 
+  /**
+   * Send one message on the current connection (the media signalling of web/lib/rtc.js); dropped when not connected:
+   * the session starts again at the next `welcome`.
+   * @param {{type: string} & Record<string, unknown>} message
+   * @returns {boolean} whether it was sent
+   */
+  send(message) {
+    const ws = this.#ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(JSON.stringify(message));
+    return true;
+  }
+
   /** Close for good (no reconnection). */
   close() {
     this.#stopped = true;
