@@ -333,8 +333,10 @@ async fn a_cut_upload_resumes_from_the_servers_offset(app: &TestApp) {
         (CHUNK..=CHUNK + CHUNK / 2).contains(&offset),
         "kept what arrived: {offset}"
     );
+    // (A short body: the server answers before reading it, and a large unread body
+    // would race the answer on the wire.)
     let stale = problem(
-        patch(app, &h.plaintiff, &upload_id, 0, bytes[..CHUNK].to_vec()).await,
+        patch(app, &h.plaintiff, &upload_id, 0, bytes[..64].to_vec()).await,
         StatusCode::CONFLICT,
     )
     .await;
