@@ -126,6 +126,8 @@ struct Peer {
     /// The deadline last put on the timer heap.
     deadline: Option<Instant>,
     connected: bool,
+    /// Tracks were added or ended since the last offer: negotiate when possible.
+    renegotiate: bool,
     pending: Option<SdpPendingOffer>,
     tracks_in: Vec<TrackIn>,
     tracks_out: Vec<TrackOut>,
@@ -134,11 +136,13 @@ struct Peer {
 }
 
 impl Peer {
-    /// Offers the browser the tracks to open and to stop, unless an offer is pending.
+    /// Offers the browser the tracks to open and to stop, once connected and unless an
+    /// offer is pending (checked on every poll, so it must cost nothing when idle).
     fn negotiate(&mut self) {
-        if !self.connected || self.pending.is_some() {
+        if !self.renegotiate || !self.connected || self.pending.is_some() {
             return;
         }
+        self.renegotiate = false;
         let mut change = self.rtc.sdp_api();
         for track in &mut self.tracks_out {
             match track.state {
@@ -321,6 +325,7 @@ impl Engine {
                 events,
                 deadline: None,
                 connected: false,
+                renegotiate: true,
                 pending: None,
                 tracks_in: Vec::new(),
                 tracks_out,
@@ -358,6 +363,11 @@ impl Engine {
                 track.state = OutState::ToStop(mid);
             }
         }
+        // Whatever changed while the offer was out is offered next.
+        peer.renegotiate = peer
+            .tracks_out
+            .iter()
+            .any(|t| matches!(t.state, OutState::ToOpen | OutState::ToStop(_)));
         self.dirty.push(id);
         // A new subscriber needs a keyframe to start decoding.
         for (origin, mid, kind) in opened {
@@ -546,6 +556,7 @@ impl Engine {
                     stream_id: stream_id.clone(),
                     state: OutState::ToOpen,
                 });
+                subscriber.renegotiate = true;
                 self.dirty.push(*other);
             }
         }
@@ -644,6 +655,7 @@ impl Engine {
                         && let OutState::Open(mid) = track.state
                     {
                         track.state = OutState::ToStop(mid);
+                        subscriber.renegotiate = true;
                     }
                 }
                 self.dirty.push(*other);
