@@ -1,5 +1,6 @@
 //! The SFU end to end on loopback, with str0m as the browser: it answers an offer, offers
-//! the other peer's track, and forwards RTP from one client to the other.
+//! the other peer's track, forwards RTP from one client to the other, and stops the track
+//! at the subscriber when its publisher leaves.
 
 use media::{PeerEvent, Sfu, SfuConfig};
 use std::net::{SocketAddr, UdpSocket};
@@ -194,9 +195,37 @@ async fn the_sfu_forwards_audio_between_two_peers() {
         "alice receives nothing: bob's track carries no media"
     );
 
+    // Alice leaves: bob is offered her track stopped (its m-line rejected, port 0).
+    sfu.leave(alice_joined.peer);
+    let offer = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            bob.drive();
+            if let Ok(event) = bob_joined.events.try_recv() {
+                return event;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    })
+    .await
+    .expect("bob hears of alice leaving");
+    let PeerEvent::Offer(sdp) = offer else {
+        panic!("an offer for bob, not {offer:?}");
+    };
+    assert!(
+        sdp.lines().any(|line| line.starts_with("m=audio 0 ")),
+        "alice's track is stopped in bob's offer:\n{sdp}"
+    );
+
     sfu.leave(bob_joined.peer);
-    let closed = tokio::time::timeout(Duration::from_secs(5), bob_joined.events.recv())
-        .await
-        .expect("bob's events end");
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match bob_joined.events.recv().await {
+                Some(PeerEvent::Offer(_)) => continue,
+                other => return other,
+            }
+        }
+    })
+    .await
+    .expect("bob's events end");
     assert_eq!(closed, Some(PeerEvent::Closed));
 }
