@@ -63,6 +63,11 @@ impl Staging {
         }
     }
 
+    /// Holds the upload for one request: appending, or finishing it.
+    pub async fn lock(&self, id: Uuid) -> tokio::sync::OwnedMutexGuard<()> {
+        self.lock_for(id).lock_owned().await
+    }
+
     fn lock_for(&self, id: Uuid) -> Arc<tokio::sync::Mutex<()>> {
         self.locks
             .lock()

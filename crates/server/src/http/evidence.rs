@@ -551,8 +551,23 @@ async fn upload_chunk(
     if reached < size {
         return Ok(ApiJson(upload_view(&upload, reached, None)));
     }
-    let item = finish(&state, &actor, &hearing, &upload).await?;
-    Ok(ApiJson(upload_view(&upload, reached, Some(item))))
+    // One request finishes an upload: a resent last chunk waits here, then finds it done.
+    let finishing = state.staging.lock(uid).await;
+    if state.store.upload(uid).await?.is_none() {
+        return Err(upload_not_found());
+    }
+    // Finished on a task of its own, so that a client gone mid-way (the request
+    // dropped) cannot leave a stored blob without its item.
+    let view = upload_view(&upload, reached, None);
+    let task = tokio::spawn(async move {
+        let _finishing = finishing;
+        finish(&state, &actor, &hearing, &upload).await
+    });
+    let item = task.await.map_err(ApiError::internal)??;
+    Ok(ApiJson(UploadView {
+        evidence: Some(item),
+        ..view
+    }))
 }
 
 /// Every byte is here: sniff the type, store the bytes while hashing them, and keep

@@ -36,8 +36,9 @@ const MAX_SAVE_BYTES: usize = 8 * 1024 * 1024;
 const MAX_SIGNATURE_BYTES: usize = 2 * 1024 * 1024;
 /// The largest signature PNG, decoded from the body.
 const MAX_SIGNATURE_PNG_BYTES: usize = 1536 * 1024;
-/// The largest signature image, per side.
-const MAX_SIGNATURE_PIXELS: u32 = 4096;
+/// The largest signature image, per side (the signing page sends at most 1600 wide):
+/// decoding one costs at most 2048 × 2048 × 4 bytes.
+const MAX_SIGNATURE_PIXELS: u32 = 2048;
 
 pub fn router() -> OpenApiRouter<AppState> {
     let saves = OpenApiRouter::new()
@@ -745,7 +746,7 @@ fn signature_png(data_url: &str) -> ApiResult<Vec<u8>> {
         .map_err(|_| invalid())?;
     let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes.as_slice()));
     decoder.set_limits(png::Limits {
-        bytes: 64 * 1024 * 1024,
+        bytes: 16 * 1024 * 1024,
     });
     let mut reader = decoder.read_info().map_err(|_| invalid())?;
     let (width, height) = {
