@@ -2,11 +2,13 @@
 //! a thread of its own. Lean by construction: a packet finds its peer by source address
 //! (a scan of `Rtc::accepts` only for an address never seen, i.e. ICE's first STUN), the
 //! timers live in a min-heap so an iteration touches only the peers that are due, and a
-//! forwarded payload is shared (`Arc<[u8]>`) rather than copied per subscriber.
+//! forwarded payload is shared (`Arc<[u8]>`) rather than copied per subscriber. A muted
+//! member's audio is dropped before the subscribers are visited: one flag on the
+//! publishing peer, read per packet.
 
 use crate::{Command, MediaError, PeerEvent, SfuConfig};
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -133,6 +135,8 @@ struct Peer {
     tracks_out: Vec<TrackOut>,
     /// Source addresses mapped to this peer.
     addrs: Vec<SocketAddr>,
+    /// The court muted this member: its audio is not forwarded.
+    muted: bool,
 }
 
 impl Peer {
@@ -186,6 +190,9 @@ struct Engine {
     rooms: HashMap<u64, Vec<PeerId>>,
     /// Each peer's member id, for stream ids.
     members: HashMap<PeerId, String>,
+    /// (room, member) pairs the court muted, kept while nobody is connected so that a
+    /// later peer of the member starts muted.
+    muted: HashSet<(String, String)>,
     timers: BinaryHeap<Reverse<(Instant, PeerId)>>,
     /// Peers with output to poll.
     dirty: Vec<PeerId>,
@@ -204,6 +211,7 @@ impl Engine {
             room_ids: HashMap::new(),
             rooms: HashMap::new(),
             members: HashMap::new(),
+            muted: HashSet::new(),
             timers: BinaryHeap::new(),
             dirty: Vec::new(),
             next_peer: 1,
@@ -257,6 +265,11 @@ impl Engine {
                 let _ = reply.send(self.answer(peer, &answer));
             }
             Command::Leave { peer } => self.remove(peer),
+            Command::SetMuted {
+                room,
+                member,
+                muted,
+            } => self.set_muted(room, member, muted),
         }
     }
 
@@ -280,6 +293,7 @@ impl Engine {
             .accept_offer(offer)
             .map_err(|e| MediaError::Negotiation(e.to_string()))?;
 
+        let muted = self.muted.contains(&(room.clone(), member.clone()));
         let next_room = &mut self.next_room;
         let room_id = *self.room_ids.entry(room).or_insert_with(|| {
             *next_room += 1;
@@ -330,11 +344,33 @@ impl Engine {
                 tracks_in: Vec::new(),
                 tracks_out,
                 addrs: Vec::new(),
+                muted,
             },
         );
         self.dirty.push(id);
         tracing::debug!(peer = %id, "SFU peer joined");
         Ok((id, answer.to_sdp_string()))
+    }
+
+    /// Records the court's mute of `member` in `room` and applies it to the member's peer.
+    fn set_muted(&mut self, room: String, member: String, muted: bool) {
+        if let Some(room_id) = self.room_ids.get(&room)
+            && let Some(members) = self.rooms.get(room_id)
+        {
+            for id in members {
+                if let Some(peer) = self.peers.get_mut(id)
+                    && peer.member == member
+                {
+                    peer.muted = muted;
+                }
+            }
+        }
+        tracing::debug!(%room, %member, muted, "SFU mute");
+        if muted {
+            self.muted.insert((room, member));
+        } else {
+            self.muted.remove(&(room, member));
+        }
     }
 
     fn answer(&mut self, id: PeerId, answer: &str) -> Result<(), MediaError> {
@@ -568,9 +604,20 @@ impl Engine {
         if data.rid.is_some() && data.rid != Some("h".into()) {
             return;
         }
-        let Some(room) = self.peers.get(&origin).map(|p| p.room) else {
+        let Some(publisher) = self.peers.get(&origin) else {
             return;
         };
+        // The court's mute: the audio goes nowhere (the flag first, so the track lookup
+        // is paid only by a muted member's packets).
+        if publisher.muted
+            && publisher
+                .tracks_in
+                .iter()
+                .any(|t| t.mid == data.mid && t.kind == MediaKind::Audio)
+        {
+            return;
+        }
+        let room = publisher.room;
         if !data.contiguous {
             self.request_keyframe(origin, data.mid, KeyframeRequestKind::Fir);
         }

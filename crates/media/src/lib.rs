@@ -6,7 +6,9 @@
 //! event loop on its own thread; [`Sfu::join`] takes a browser's SDP offer and returns the
 //! answer plus a channel of [`PeerEvent`]s (the SFU's own renegotiation offers when other
 //! peers publish, and the end of the peer); [`Sfu::answer`] applies the browser's answer
-//! to such an offer; [`Sfu::leave`] ends a peer.
+//! to such an offer; [`Sfu::leave`] ends a peer; [`Sfu::set_muted`] stops (or resumes)
+//! forwarding one member's audio to everyone, the court's mute, which holds for the
+//! member's later connections to the room too.
 
 mod engine;
 
@@ -90,6 +92,11 @@ pub(crate) enum Command {
     Leave {
         peer: PeerId,
     },
+    SetMuted {
+        room: String,
+        member: String,
+        muted: bool,
+    },
 }
 
 /// A handle on the running SFU; cheap to clone. The engine stops when every handle is
@@ -157,5 +164,18 @@ impl Sfu {
     pub fn leave(&self, peer: PeerId) {
         // A stopped engine has no peers left to end.
         let _ = self.commands.send(Command::Leave { peer });
+    }
+
+    /// Mutes (or unmutes) `member` in `room`: while muted, no subscriber receives the
+    /// member's audio (video goes on). The mute is kept per room and member, so it holds
+    /// for a peer that joins later, and until it is lifted.
+    pub fn set_muted(&self, room: &str, member: &str, muted: bool) -> Result<(), MediaError> {
+        self.commands
+            .send(Command::SetMuted {
+                room: room.to_owned(),
+                member: member.to_owned(),
+                muted,
+            })
+            .map_err(|_| MediaError::Stopped)
     }
 }

@@ -1,6 +1,7 @@
 //! The SFU end to end on loopback, with str0m as the browser: it answers an offer, offers
 //! the other peer's track, forwards RTP from one client to the other, and stops the track
-//! at the subscriber when its publisher leaves.
+//! at the subscriber when its publisher leaves; and the court's mute drops a member's
+//! audio at the SFU until it is lifted, even for a member who connects while muted.
 
 use media::{PeerEvent, Sfu, SfuConfig};
 use std::net::{SocketAddr, UdpSocket};
@@ -228,4 +229,169 @@ async fn the_sfu_forwards_audio_between_two_peers() {
     .await
     .expect("bob's events end");
     assert_eq!(closed, Some(PeerEvent::Closed));
+}
+
+/// Two clients in one room: alice publishes audio (a frame every 20 ms once connected),
+/// bob receives it; both answer the SFU's renegotiation offers as browsers would.
+struct Pair {
+    sfu: Sfu,
+    alice: Client,
+    alice_joined: media::Joined,
+    alice_mid: Mid,
+    bob: Client,
+    bob_joined: media::Joined,
+    sent: u32,
+    next_frame: Instant,
+}
+
+impl Pair {
+    async fn join(sfu: Sfu, room: &str) -> Self {
+        let mut alice = Client::new();
+        let (offer, pending, alice_mid) = alice.offer_audio("alice-local");
+        let alice_joined = sfu.join(room, "alice", &offer).await.expect("alice joins");
+        let answer = SdpAnswer::from_sdp_string(&alice_joined.answer).expect("an SDP answer");
+        alice
+            .rtc
+            .sdp_api()
+            .accept_answer(pending, answer)
+            .expect("alice accepts the answer");
+        let mut bob = Client::new();
+        let (offer, pending, _) = bob.offer_audio("bob-local");
+        let bob_joined = sfu.join(room, "bob", &offer).await.expect("bob joins");
+        let answer = SdpAnswer::from_sdp_string(&bob_joined.answer).expect("an SDP answer");
+        bob.rtc
+            .sdp_api()
+            .accept_answer(pending, answer)
+            .expect("bob accepts the answer");
+        Self {
+            sfu,
+            alice,
+            alice_joined,
+            alice_mid,
+            bob,
+            bob_joined,
+            sent: 0,
+            next_frame: Instant::now(),
+        }
+    }
+
+    /// Runs both clients for `duration`, or until bob holds `enough` payloads.
+    async fn run(&mut self, duration: Duration, enough: usize) {
+        let started = Instant::now();
+        while started.elapsed() < duration && self.bob.received.len() < enough {
+            self.alice.drive();
+            self.bob.drive();
+            for (client, joined) in [
+                (&mut self.alice, &mut self.alice_joined),
+                (&mut self.bob, &mut self.bob_joined),
+            ] {
+                while let Ok(event) = joined.events.try_recv() {
+                    let PeerEvent::Offer(sdp) = event else {
+                        panic!("peer closed unexpectedly");
+                    };
+                    let offer = SdpOffer::from_sdp_string(&sdp).expect("an SDP offer");
+                    let answer = client
+                        .rtc
+                        .sdp_api()
+                        .accept_offer(offer)
+                        .expect("the SFU's offer is accepted");
+                    self.sfu
+                        .answer(joined.peer, &answer.to_sdp_string())
+                        .await
+                        .expect("the SFU takes the answer");
+                }
+            }
+            if self.alice.connected && Instant::now() >= self.next_frame {
+                self.next_frame = Instant::now() + Duration::from_millis(20);
+                let writer = self
+                    .alice
+                    .rtc
+                    .writer(self.alice_mid)
+                    .expect("alice's writer");
+                let pt = writer
+                    .payload_params()
+                    .find(|p| p.spec().codec == str0m::format::Codec::Opus)
+                    .map(|p| p.pt())
+                    .expect("opus negotiated");
+                writer
+                    .write(
+                        pt,
+                        Instant::now(),
+                        MediaTime::new(
+                            u64::from(self.sent) * 960,
+                            str0m::media::Frequency::FORTY_EIGHT_KHZ,
+                        ),
+                        self.sent.to_be_bytes().to_vec(),
+                    )
+                    .expect("alice writes a frame");
+                self.sent += 1;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_muted_member_is_heard_by_nobody_until_unmuted() {
+    let sfu = Sfu::start(&SfuConfig::default()).expect("the SFU starts");
+    // Muted before connecting: the mute belongs to the member in the room, not to a peer.
+    sfu.set_muted("hearing-2", "alice", true)
+        .expect("mute alice");
+    let mut pair = Pair::join(sfu.clone(), "hearing-2").await;
+
+    // Connected, negotiated and sending for two seconds: bob gets nothing of alice.
+    pair.run(Duration::from_secs(3), 1).await;
+    assert!(
+        pair.alice.connected && pair.bob.connected,
+        "both peers connect"
+    );
+    assert!(
+        pair.bob.received.is_empty(),
+        "nothing arrives before the offer is answered"
+    );
+    pair.run(Duration::from_secs(2), 1).await;
+    assert!(
+        pair.sent >= 50,
+        "alice has been sending ({} frames)",
+        pair.sent
+    );
+    assert!(
+        pair.bob.received.is_empty(),
+        "a muted member's audio reaches nobody ({} frames arrived)",
+        pair.bob.received.len()
+    );
+
+    // Unmuted: alice's audio flows to bob.
+    sfu.set_muted("hearing-2", "alice", false)
+        .expect("unmute alice");
+    pair.run(Duration::from_secs(10), 20).await;
+    assert!(
+        pair.bob.received.len() >= 20,
+        "bob hears alice once she is unmuted ({} frames)",
+        pair.bob.received.len()
+    );
+
+    // Muted mid-stream: after the packets in flight, nothing more arrives.
+    sfu.set_muted("hearing-2", "alice", true)
+        .expect("mute alice again");
+    pair.run(Duration::from_millis(300), usize::MAX).await;
+    let at_mute = pair.bob.received.len();
+    let sent_at_mute = pair.sent;
+    pair.run(Duration::from_secs(2), usize::MAX).await;
+    assert!(pair.sent >= sent_at_mute + 50, "alice kept sending");
+    assert_eq!(
+        pair.bob.received.len(),
+        at_mute,
+        "no audio of a muted member is forwarded"
+    );
+
+    // And unmuted again: it flows again.
+    sfu.set_muted("hearing-2", "alice", false)
+        .expect("unmute alice again");
+    pair.run(Duration::from_secs(10), at_mute + 20).await;
+    assert!(
+        pair.bob.received.len() >= at_mute + 20,
+        "bob hears alice again ({} new frames)",
+        pair.bob.received.len() - at_mute
+    );
 }
