@@ -67,6 +67,9 @@ pub enum Action {
     /// Open the transcript for confirmation (发起确认笔录): every participant signs it.
     OpenConfirmation,
     SignTranscript,
+    /// Mute (or unmute) a participant's microphone for everyone: the SFU stops
+    /// forwarding their audio — the presiding staff keep order in the hearing.
+    MuteParticipant,
 }
 
 impl Action {
@@ -98,6 +101,7 @@ impl Action {
             Action::ViewTranscriptHistory,
             Action::OpenConfirmation,
             Action::SignTranscript,
+            Action::MuteParticipant,
         ]);
         all
     }
@@ -127,7 +131,8 @@ pub fn permits(actor: ActorRole, action: Action) -> bool {
         | Action::SendInvitations
         | Action::OpenConfirmation
         | Action::PresentEvidence
-        | Action::ExportEvidence => matches!(actor, Staff(Judge | Clerk)),
+        | Action::ExportEvidence
+        | Action::MuteParticipant => matches!(actor, Staff(Judge | Clerk)),
         Action::AdmitEvidence => matches!(actor, Staff(Judge)),
         Action::GiveOpinion => matches!(actor, Participant(role) if litigant(role)),
         Action::ViewHearing | Action::ViewEvidence | Action::ViewTranscript => true,
@@ -178,6 +183,7 @@ mod tests {
         ("view_transcript_history", "xxx .......  "),
         ("open_confirmation", ".xx .......  "),
         ("sign_transcript", "... xxxxxxx  "),
+        ("mute_participant", ".xx .......  "),
     ];
 
     fn action_name(action: Action) -> String {
@@ -220,6 +226,10 @@ mod tests {
                 Action::EditTranscript
             ));
             assert!(!permits(ActorRole::Participant(role), Action::ViewOutbox));
+            assert!(!permits(
+                ActorRole::Participant(role),
+                Action::MuteParticipant
+            ));
         }
     }
 }

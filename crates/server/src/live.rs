@@ -1,10 +1,12 @@
 //! The live channel of each hearing: who is connected, and the numbered messages
 //! (state, roster) every client of the hearing receives. A client that reconnects says
 //! the last number it saw and gets what it missed, or a fresh snapshot when too much
-//! has passed. Messages are serialised once and shared by every connection.
+//! has passed. Messages are serialised once and shared by every connection. The hub also
+//! keeps who the court muted (shown in the roster; the SFU enforces it), in memory like
+//! the media sessions themselves.
 
 use court::{HearingId, ParticipantId, UserId};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{broadcast, oneshot};
 
@@ -48,6 +50,8 @@ struct Channel {
     sender: broadcast::Sender<Arc<Numbered>>,
     /// Member → (connection number, the signal that replaces it).
     present: HashMap<Member, (u64, oneshot::Sender<()>)>,
+    /// Members the court muted.
+    muted: HashSet<Member>,
 }
 
 impl Channel {
@@ -57,6 +61,7 @@ impl Channel {
             history: VecDeque::with_capacity(HISTORY),
             sender: broadcast::channel(HISTORY).0,
             present: HashMap::new(),
+            muted: HashSet::new(),
         }
     }
 }
@@ -145,6 +150,23 @@ impl LiveHub {
             return true;
         }
         false
+    }
+
+    /// Records that the court muted (or unmuted) `member`; returns whether that changed.
+    pub fn set_muted(&self, hearing: HearingId, member: Member, muted: bool) -> bool {
+        let mut channels = self.channels();
+        let channel = channels.entry(hearing).or_insert_with(Channel::new);
+        if muted {
+            channel.muted.insert(member)
+        } else {
+            channel.muted.remove(&member)
+        }
+    }
+
+    pub fn is_muted(&self, hearing: HearingId, member: Member) -> bool {
+        self.channels()
+            .get(&hearing)
+            .is_some_and(|channel| channel.muted.contains(&member))
     }
 
     pub fn is_present(&self, hearing: HearingId, member: Member) -> bool {

@@ -139,6 +139,8 @@ pub struct RosterEntry {
     connected: bool,
     rules_confirmed: bool,
     checked_in: bool,
+    /// The court muted them: nobody receives their audio.
+    muted: bool,
 }
 
 async fn live_state(state: &AppState, hearing: &Hearing) -> ApiResult<LiveState> {
@@ -169,6 +171,7 @@ async fn roster(state: &AppState, hearing_id: HearingId) -> ApiResult<Vec<Roster
             connected: live.is_present(hearing_id, Member::Staff(seat.user.id)),
             rules_confirmed: true,
             checked_in: true,
+            muted: live.is_muted(hearing_id, Member::Staff(seat.user.id)),
         });
     let participants = state.store.participants(hearing_id).await?;
     let participants = participants.into_iter().map(|p| RosterEntry {
@@ -179,6 +182,7 @@ async fn roster(state: &AppState, hearing_id: HearingId) -> ApiResult<Vec<Roster
         connected: live.is_present(hearing_id, Member::Participant(p.id)),
         rules_confirmed: p.rules_confirmed_at.is_some(),
         checked_in: p.checked_in_at.is_some(),
+        muted: live.is_muted(hearing_id, Member::Participant(p.id)),
     });
     Ok(bench.chain(participants).collect())
 }

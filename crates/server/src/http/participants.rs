@@ -1,4 +1,5 @@
-//! Participants (参与人) of a hearing: add, edit and remove the people the court invites.
+//! Participants (参与人) of a hearing: add, edit and remove the people the court invites,
+//! admit them, and mute them (静音: the SFU forwards none of their audio until unmuted).
 
 use super::Staff;
 use super::error::{ApiError, ApiJson, ApiPath, ApiResult};
@@ -21,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(add_participant))
         .routes(routes!(update_participant, remove_participant))
         .routes(routes!(check_in))
+        .routes(routes!(mute))
 }
 
 /// A participant as staff give it: every field is checked before anything is stored.
@@ -252,4 +254,73 @@ async fn check_in(
     let participant = participant_of(&state, id, pid).await?;
     let admitted = super::join::check_in(&state, &staff, &hearing, &participant).await?;
     Ok(ApiJson(admitted.into()))
+}
+
+/// Whether a participant is to be muted.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct MuteRequest {
+    pub muted: bool,
+}
+
+/// A participant's mute state after the change.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MuteState {
+    pub participant_id: ParticipantId,
+    pub muted: bool,
+}
+
+/// Mute (静音) or unmute a participant for everyone: the SFU stops forwarding their
+/// audio (video goes on), also for a media session they start later; every client sees
+/// the state in the roster.
+#[utoipa::path(post, path = "/api/v1/hearings/{id}/participants/{pid}/mute", tag = "participants", request_body = MuteRequest,
+    params(("id" = String, Path, description = "Hearing id"), ("pid" = String, Path, description = "Participant id")),
+    responses(
+        (status = 200, body = MuteState),
+        (status = 403, body = super::error::Problem, description = "Not the hearing's judge or clerk"),
+        (status = 404, body = super::error::Problem, description = "No such participant in this hearing"),
+    ))]
+async fn mute(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath((id, pid)): ApiPath<(HearingId, ParticipantId)>,
+    ApiJson(body): ApiJson<MuteRequest>,
+) -> ApiResult<ApiJson<MuteState>> {
+    let hearing = visible_hearing(&state, &staff, id).await?;
+    staff.require(Action::MuteParticipant)?;
+    let participant = participant_of(&state, id, pid).await?;
+    let audit = NewAuditEvent::new(
+        staff.actor(),
+        "participant.mute",
+        json!({
+            "participant_id": participant.id,
+            "name": participant.name,
+            "role": participant.role,
+            "muted": body.muted,
+        }),
+    )
+    .court(hearing.court_id)
+    .hearing(hearing.id);
+    state.store.append_audit(audit).await?;
+    state.live.set_muted(
+        hearing.id,
+        crate::live::Member::Participant(participant.id),
+        body.muted,
+    );
+    if let Err(err) = state.media.set_muted(
+        &hearing.id.to_string(),
+        &participant.id.to_string(),
+        body.muted,
+    ) {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "media_unavailable",
+            "音视频服务不可用",
+            format!("The mute could not reach the media engine: {err}"),
+        ));
+    }
+    super::live::publish_roster(&state, hearing.id).await;
+    Ok(ApiJson(MuteState {
+        participant_id: participant.id,
+        muted: body.muted,
+    }))
 }
