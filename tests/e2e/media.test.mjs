@@ -2,7 +2,10 @@
  * Browser test of the hearing's live audio and video through the SFU (issue 5, phase 1): the clerk in the staff room and
  * the parties on their phones, each a Chromium page with a fake camera and microphone. With two members in the room,
  * then three, every page decodes every other member's video (`framesDecoded` rising in `getStats()`) and receives their
- * audio (`packetsReceived` rising), and each member's remote media plays in that member's tile. A witness, who must
+ * audio (`packetsReceived` rising), and each member's remote media plays in that member's tile. When the clerk mutes a
+ * party (静音 on the tile), that party's audio stops reaching the others (their `packetsReceived` from the party stays
+ * flat for two seconds while the party's video goes on), every page marks the tile 已静音, the party is told
+ * 您已被审判人员静音; 取消静音 brings the audio back. A witness, who must
  * hear nothing until called in, gets no media session at all (phase 1: calling in comes later).
  */
 
@@ -96,6 +99,16 @@ async function receivesFrom(page, who, members) {
     10_000,
     500,
   );
+}
+
+/**
+ * Audio packets `page` has received from `member` so far, and video frames decoded.
+ * @param {import('playwright-core').Page} page
+ * @param {string} member
+ */
+async function from(page, member) {
+  const totals = (await inbound(page))[member];
+  return { audio: totals?.audioPackets ?? 0, video: totals?.framesDecoded ?? 0 };
 }
 
 /**
@@ -210,6 +223,39 @@ describe('live audio and video (SFU)', () => {
       await receivesFrom(defendant.page, 'the defendant', [clerkId, plaintiffId]);
       await room.screenshot({ path: path.join(RESULTS, 'media-three.png') });
       await defendant.page.screenshot({ path: path.join(RESULTS, 'media-three-defendant.png') });
+
+      // --- the clerk mutes the plaintiff: nobody receives the plaintiff's audio, video goes on ---
+      const plaintiffLabel = `原告 ${PARTIES.plaintiff.name}`;
+      const listeners = /** @type {const} */ ([[room, 'the clerk'], [defendant.page, 'the defendant']]);
+      await tile(room, plaintiffLabel).getByRole('button', { name: `将${PARTIES.plaintiff.name}静音`, exact: true }).click();
+      await plaintiff.page.getByTestId('muted-notice').filter({ hasText: '您已被审判人员静音' }).waitFor();
+      for (const page of [room, defendant.page, plaintiff.page]) await tile(page, plaintiffLabel).getByTestId('tile-muted').filter({ hasText: '已静音' }).waitFor();
+      assert.equal(await tile(room, `被告 ${PARTIES.defendant.name}`).getByTestId('tile-muted').isHidden(), true, 'only the plaintiff is marked');
+      // The packets already in flight arrive; after that, nothing more of the plaintiff's audio.
+      await room.waitForTimeout(500);
+      const atMute = await Promise.all(listeners.map(([page]) => from(page, plaintiffId)));
+      await room.waitForTimeout(2000);
+      for (const [i, [page, who]] of listeners.entries()) {
+        const later = await from(page, plaintiffId);
+        assert.ok(later.audio - atMute[i].audio <= 3, `${who} receives no audio of the muted plaintiff: ${atMute[i].audio} → ${later.audio} packets`);
+        assert.ok(later.video > atMute[i].video, `${who} still sees the muted plaintiff: ${atMute[i].video} → ${later.video} frames`);
+      }
+      // The others are still heard.
+      await receivesFrom(plaintiff.page, 'the muted plaintiff', [clerkId, defendantId]);
+      await room.screenshot({ path: path.join(RESULTS, 'media-muted.png') });
+      await plaintiff.page.screenshot({ path: path.join(RESULTS, 'media-muted-plaintiff.png') });
+
+      // --- 取消静音: the plaintiff's audio reaches everyone again ---
+      await tile(room, plaintiffLabel).getByRole('button', { name: `取消${PARTIES.plaintiff.name}的静音`, exact: true }).click();
+      await plaintiff.page.getByTestId('muted-notice').waitFor({ state: 'hidden' });
+      for (const page of [room, defendant.page]) await tile(page, plaintiffLabel).getByTestId('tile-muted').waitFor({ state: 'hidden' });
+      const atUnmute = await Promise.all(listeners.map(([page]) => from(page, plaintiffId)));
+      for (const [i, [page, who]] of listeners.entries()) {
+        await eventually(async () => {
+          const later = await from(page, plaintiffId);
+          assert.ok(later.audio > atUnmute[i].audio + 20, `${who} hears the plaintiff again: ${atUnmute[i].audio} → ${later.audio} packets`);
+        }, 10_000, 250);
+      }
 
       // --- the defendant leaves: the others' media session drops their tracks ---
       await defendant.context.close();

@@ -5,7 +5,7 @@
  * about 4 s without a touch. The menu (上传证据, 查看笔录, 确认笔录, 设备, 功能介绍, 离开) fires `cc-room-action` with
  * `{action}`; 返回 closes it. The grid adapts to the screen (portrait and landscape). `startMedia(live)` connects to the
  * SFU over the live channel: the local camera and microphone go out, and each member's video and sound come into
- * their tile.
+ * their tile. When the court mutes this participant, a notice says so (您已被审判人员静音) until it is lifted.
  */
 
 import { h, replaceChildren, uid } from '../lib/dom.js';
@@ -71,6 +71,11 @@ export class CcRoom extends HTMLElement {
   #connection = /** @type {CcConnectionStatus} */ (document.createElement('cc-connection-status'));
   #stateBadge = h('span', { class: 'badge', attrs: { 'data-testid': 'room-state' } });
   #banner = h('p', { class: 'room-banner', attrs: { role: 'status', hidden: true } });
+  #mutedNotice = h('p', {
+    class: 'room-banner room-muted',
+    i18n: 'media.mutedByCourt',
+    attrs: { role: 'status', hidden: true, 'data-testid': 'muted-notice' },
+  });
   #grid = h('div', { class: 'room-tiles', attrs: { role: 'list', 'data-testid': 'tiles' } });
   #stage = h('div', { class: 'room-stage' });
   #fabs = h('div', { class: 'room-fabs controls-hidden', attrs: { 'data-testid': 'fabs' } });
@@ -126,6 +131,7 @@ export class CcRoom extends HTMLElement {
           this.#connection,
         ),
         this.#banner,
+        this.#mutedNotice,
         this.#stage,
         h('p', { class: 'room-tip visually-hidden', i18n: 'room.tip' }),
         this.#fabs,
@@ -249,6 +255,7 @@ export class CcRoom extends HTMLElement {
     const banner = state === 'recess' ? 'room.recess' : state === 'open' ? 'room.notStarted' : null;
     if (banner) bindText(this.#banner, banner);
     this.#banner.hidden = !banner;
+    this.#mutedNotice.hidden = !store.members.some((m) => m.id === me.participant_id && m.muted);
     this.#renderTiles();
   }
 

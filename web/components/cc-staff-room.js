@@ -7,10 +7,11 @@
  * (a panel over the room with <cc-evidence-console> on the room's live channel: the list, 展示, upload; data-testid
  * `open-evidence`), the
  * 候庭 list of participants waiting to be admitted (connected, rules confirmed, not checked in) each with 准许入庭, and
- * 返回 to the hearing's detail.
+ * 返回 to the hearing's detail. Each admitted participant's tile has 静音 / 取消静音 (the server stops forwarding their
+ * audio; every tile marks 已静音 from the roster); a refused mute is said under the state controls.
  */
 
-import { checkInParticipant, getHearing, transitionHearing } from '../lib/api.js';
+import { checkInParticipant, getHearing, muteParticipant, transitionHearing } from '../lib/api.js';
 import { create, h, replaceChildren, uid } from '../lib/dom.js';
 import { setErrorText } from '../lib/forms.js';
 import { bindText } from '../lib/i18n.js';
@@ -31,6 +32,7 @@ import { CcTile } from './cc-tile.js';
 /** @typedef {import('../lib/types.js').LiveMember} LiveMember */
 /** @typedef {import('../lib/types.js').MemberRole} MemberRole */
 /** @typedef {import('../lib/i18n.js').MessageKey} MessageKey */
+/** @typedef {import('./cc-tile.js').MuteRequest} MuteRequest */
 
 /** States in which a waiting participant may be admitted (the server refuses before 开放候庭). */
 const ADMITTING = new Set(['open', 'in_session', 'recess']);
@@ -147,6 +149,7 @@ export class CcStaffRoom extends HTMLElement {
         ),
       ),
     );
+    this.#grid.addEventListener('cc-mute', (event) => void this.#mute(/** @type {CustomEvent<MuteRequest>} */ (event)));
     this.#resize = new ResizeObserver(() => this.#layout());
     this.#resize.observe(this.#stage);
     this.#unsubscribe = localMedia.subscribe(() => this.#render());
@@ -310,6 +313,25 @@ export class CcStaffRoom extends HTMLElement {
     }
   }
 
+  /**
+   * 静音 / 取消静音 on a tile: the server applies it and says so in the roster, which redraws the tiles.
+   * @param {CustomEvent<MuteRequest>} event
+   */
+  async #mute(event) {
+    const { memberId, muted } = event.detail;
+    const button = /** @type {Element} */ (event.target).querySelector('[data-testid="mute-toggle"]');
+    button?.setAttribute('aria-busy', 'true');
+    this.#stateError.hidden = true;
+    try {
+      await muteParticipant(this.#hearingId, memberId, muted);
+    } catch (error) {
+      setErrorText(this.#stateError, error);
+      this.#stateError.hidden = false;
+    } finally {
+      button?.removeAttribute('aria-busy');
+    }
+  }
+
   /** The state of the hearing: the live channel's when it has spoken, else the one read. */
   #state() {
     return this.#live?.store.hearing?.state ?? this.#hearing?.state ?? null;
@@ -352,7 +374,8 @@ export class CcStaffRoom extends HTMLElement {
       if (this.#grid.children[index] !== tile) this.#grid.insertBefore(tile, this.#grid.children[index] ?? null);
       const self = member.id === selfId;
       const stream = self ? localMedia.stream : (this.#remote.get(member.id) ?? null);
-      tile.show(member, { self, stream, mirror: self });
+      const canMute = member.kind === 'participant' && member.checked_in;
+      tile.show(member, { self, stream, mirror: self, canMute });
     });
     for (const [id, tile] of this.#tiles) {
       if (!seen.has(id)) {

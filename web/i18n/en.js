@@ -368,6 +368,12 @@ const en = {
   'live.disconnected': 'Disconnected',
 
   'media.enableSound': 'Tap to enable sound',
+  'media.mute': 'Mute',
+  'media.unmute': 'Unmute',
+  'media.muteLabel': 'Mute {name}',
+  'media.unmuteLabel': 'Unmute {name}',
+  'media.muted': 'Muted',
+  'media.mutedByCourt': 'The court has muted you',
 
   'room.title': 'Hearing',
   'room.tip': 'Touch the screen to show the two buttons on the right; the lower one opens the function menu.',

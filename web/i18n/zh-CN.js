@@ -367,6 +367,12 @@ const zh = {
   'live.disconnected': '连接已断开',
 
   'media.enableSound': '点击开启声音',
+  'media.mute': '静音',
+  'media.unmute': '取消静音',
+  'media.muteLabel': '将{name}静音',
+  'media.unmuteLabel': '取消{name}的静音',
+  'media.muted': '已静音',
+  'media.mutedByCourt': '您已被审判人员静音',
 
   'room.title': '庭审',
   'room.tip': '轻触屏幕可显示右侧的两个功能按钮，点击下方按钮可打开功能菜单。',

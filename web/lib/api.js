@@ -257,6 +257,18 @@ export const leaveHearing = async () => {
 export const confirmRules = async () => /** @type {ParticipantMe} */ (await request('POST', '/participant/rules', {}));
 
 /**
+ * 静音 / 取消静音: the SFU stops (or resumes) forwarding the participant's audio to everyone.
+ * @param {string} hearingId
+ * @param {string} participantId
+ * @param {boolean} muted
+ * @returns {Promise<{participant_id: string, muted: boolean}>}
+ */
+export const muteParticipant = async (hearingId, participantId, muted) =>
+  /** @type {{participant_id: string, muted: boolean}} */ (
+    await request('POST', `/hearings/${seg(hearingId)}/participants/${seg(participantId)}/mute`, { muted })
+  );
+
+/**
  * Staff admit a participant from the waiting room (签到, 准许入庭).
  * @param {string} hearingId
  * @param {string} participantId

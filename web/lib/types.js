@@ -226,6 +226,7 @@
  * @property {boolean} connected
  * @property {boolean} rules_confirmed
  * @property {boolean} checked_in
+ * @property {boolean} [muted] the court muted them: nobody receives their audio
  */
 
 /**
