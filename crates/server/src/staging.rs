@@ -6,7 +6,7 @@
 use axum::body::Body;
 use futures_util::StreamExt;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
@@ -158,10 +158,6 @@ impl Staging {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .remove(&id);
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 }
 
