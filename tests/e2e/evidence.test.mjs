@@ -27,12 +27,19 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
-import { RESULTS, WEB_FROM_DISK_ARGS, collectProblems, demoMeetingNumber, eventually, webFromDisk } from './helpers.mjs';
-import { ANDROID_UA, MEDIA_ARGS, PARTIES, assertNoOverflow, hearingIdOf, joinCodeFor, staffLogin } from './join-helpers.mjs';
+import { RESULTS, WEB_FROM_DISK_ARGS, demoMeetingNumber, eventually } from './helpers.mjs';
+import {
+  MEDIA_ARGS,
+  PARTIES,
+  assertNoOverflow,
+  deskContext,
+  hearingIdOf,
+  joinCodeFor,
+  phoneContext,
+  staffLogin,
+} from './join-helpers.mjs';
 import { CHROMIUM, CHROMIUM_ARGS, startServer } from './server.mjs';
 
-const PC = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 const CODE_SENT = '如会议号与手机号码匹配，验证码已通过短信发送至该手机，5分钟内有效';
 const MiB = 1024 * 1024;
 
@@ -116,39 +123,6 @@ function program() {
   bytes.writeUInt32LE(0x80, 0x3c);
   bytes.write('PE\0\0', 0x80, 'latin1');
   return bytes;
-}
-
-/** A staff member at a desk: a console signed in (its cookie also serves the test's API calls). */
-async function deskContext(username = 'clerk') {
-  const context = await browser.newContext({ viewport: PC, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  context.setDefaultTimeout(15_000);
-  await webFromDisk(context, server.url);
-  await staffLogin(context, server.url, username, server.password);
-  const page = await context.newPage();
-  const problems = collectProblems(page);
-  return { context, page, problems };
-}
-
-/** A party's phone. */
-async function phoneContext() {
-  const context = await browser.newContext({
-    viewport: PHONE,
-    isMobile: true,
-    hasTouch: true,
-    userAgent: ANDROID_UA,
-    locale: 'zh-CN',
-    timezoneId: 'Asia/Shanghai',
-  });
-  context.setDefaultTimeout(15_000);
-  await webFromDisk(context, server.url);
-  // The feature tour is the join test's business.
-  // (Init scripts run in every frame, also an item's preview frame, where there is no storage.)
-  await context.addInitScript(() => {
-    if (window.top === window && window.localStorage) localStorage.setItem('cloudcourt.tourSeen', '1');
-  });
-  const page = await context.newPage();
-  const problems = collectProblems(page);
-  return { context, page, problems };
 }
 
 /**
@@ -268,11 +242,11 @@ describe('evidence (证据): upload, live lists, 质证意见, 展示', () => {
   });
 
   test('a party uploads a PDF and a photo from a phone; everyone sees them live; opinions, presenting, a refused program', async () => {
-    const desk = await deskContext('clerk');
+    const desk = await deskContext(browser, server, 'clerk');
     const clerk = serverApi(desk.context.request);
-    const plaintiff = await phoneContext();
-    const defendant = await phoneContext();
-    const judge = await deskContext('judge');
+    const plaintiff = await phoneContext(browser, server);
+    const defendant = await phoneContext(browser, server);
+    const judge = await deskContext(browser, server, 'judge');
     const { page } = plaintiff;
     try {
       // --- the clerk opens the hearing's 证据 from its detail page ---
@@ -558,9 +532,9 @@ describe('evidence (证据): upload, live lists, 质证意见, 展示', () => {
   });
 
   test('a 12 MiB upload survives a lost answer and going offline, and ends with the exact hash; 取消 discards', async () => {
-    const desk = await deskContext('clerk');
+    const desk = await deskContext(browser, server, 'clerk');
     const clerk = serverApi(desk.context.request);
-    const phone = await phoneContext();
+    const phone = await phoneContext(browser, server);
     const { page, context } = phone;
     try {
       await enterRoom(page, clerk, desk.context.request, PARTIES.agent);

@@ -1,7 +1,7 @@
 /** Helpers of the participant client's browser test: the clerk's API calls, reading a join code from the SMS outbox, touch swipes. */
 
 import assert from 'node:assert/strict';
-import { eventually } from './helpers.mjs';
+import { collectProblems, eventually, webFromDisk } from './helpers.mjs';
 
 /** Flags for a Chromium whose camera and microphone are fakes that need no permission prompt. */
 export const MEDIA_ARGS = ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'];
@@ -130,4 +130,49 @@ export async function videoPlays(video) {
     });
     assert.ok(state.ready >= 2 && state.width > 0 && !state.paused && state.time > 0, `the video plays: ${JSON.stringify(state)}`);
   });
+}
+
+/** A PC's viewport, and a phone's held upright. */
+export const PC = { width: 1280, height: 800 };
+export const PHONE = { width: 390, height: 844 };
+
+/**
+ * A staff member at a desk: a browser context with the console signed in (its cookie also serves the test's API calls).
+ * @param {import('playwright-core').Browser} browser
+ * @param {{url: string, password: string}} server the demo server
+ * @param {string} [username]
+ */
+export async function deskContext(browser, server, username = 'clerk') {
+  const context = await browser.newContext({ viewport: PC, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  context.setDefaultTimeout(15_000);
+  await webFromDisk(context, server.url);
+  await staffLogin(context, server.url, username, server.password);
+  const page = await context.newPage();
+  const problems = collectProblems(page);
+  return { context, page, problems };
+}
+
+/**
+ * A party's Android phone, upright, with the feature tour already seen (the tour is the join test's business).
+ * @param {import('playwright-core').Browser} browser
+ * @param {{url: string}} server the demo server
+ */
+export async function phoneContext(browser, server) {
+  const context = await browser.newContext({
+    viewport: PHONE,
+    isMobile: true,
+    hasTouch: true,
+    userAgent: ANDROID_UA,
+    locale: 'zh-CN',
+    timezoneId: 'Asia/Shanghai',
+  });
+  context.setDefaultTimeout(15_000);
+  await webFromDisk(context, server.url);
+  // Init scripts run in every frame, also an evidence preview's frame, where there is no storage.
+  await context.addInitScript(() => {
+    if (window.top === window && window.localStorage) localStorage.setItem('cloudcourt.tourSeen', '1');
+  });
+  const page = await context.newPage();
+  const problems = collectProblems(page);
+  return { context, page, problems };
 }

@@ -18,12 +18,21 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
-import { RESULTS, WEB_FROM_DISK_ARGS, collectProblems, demoMeetingNumber, eventually, pngSize, webFromDisk } from './helpers.mjs';
-import { ANDROID_UA, MEDIA_ARGS, PARTIES, assertInViewport, assertNoOverflow, hearingIdOf, joinCodeFor, staffLogin } from './join-helpers.mjs';
+import { RESULTS, WEB_FROM_DISK_ARGS, demoMeetingNumber, eventually, pngSize } from './helpers.mjs';
+import {
+  MEDIA_ARGS,
+  PARTIES,
+  PHONE,
+  assertInViewport,
+  assertNoOverflow,
+  deskContext,
+  hearingIdOf,
+  joinCodeFor,
+  phoneContext,
+  staffLogin,
+} from './join-helpers.mjs';
 import { CHROMIUM, CHROMIUM_ARGS, startServer } from './server.mjs';
 
-const PC = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 const PHONE_LANDSCAPE = { width: 844, height: 390 };
 const CODE_SENT = '如会议号与手机号码匹配，验证码已通过短信发送至该手机，5分钟内有效';
 
@@ -45,36 +54,6 @@ const usedCodes = new Set();
  * @param {string} name
  */
 const shot = (page, name) => page.screenshot({ path: path.join(RESULTS, `transcript-${name}.png`) });
-
-/** The clerk at a desk: a console signed in (its cookie also serves the API calls). */
-async function clerkContext() {
-  const context = await browser.newContext({ viewport: PC, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  context.setDefaultTimeout(15_000);
-  await webFromDisk(context, server.url);
-  await staffLogin(context, server.url, 'clerk', server.password);
-  const page = await context.newPage();
-  const problems = collectProblems(page);
-  return { context, page, problems };
-}
-
-/** A party's phone, upright. */
-async function phoneContext() {
-  const context = await browser.newContext({
-    viewport: PHONE,
-    isMobile: true,
-    hasTouch: true,
-    userAgent: ANDROID_UA,
-    locale: 'zh-CN',
-    timezoneId: 'Asia/Shanghai',
-  });
-  context.setDefaultTimeout(15_000);
-  await webFromDisk(context, server.url);
-  // The feature tour is the join test's business.
-  await context.addInitScript(() => localStorage.setItem('cloudcourt.tourSeen', '1'));
-  const page = await context.newPage();
-  const problems = collectProblems(page);
-  return { context, page, problems };
-}
 
 /**
  * The clerk's API calls (what the test reads back, and the steps before the transcript).
@@ -299,10 +278,10 @@ describe('the litigant’s transcript (查看笔录, 确认笔录, 签名)', () 
   });
 
   test('a party reads the transcript live, signs it on a phone turned sideways, and a new version asks to sign again', async () => {
-    const desk = await clerkContext();
+    const desk = await deskContext(browser, server, 'clerk');
     const clerk = clerkApi(desk.context.request);
     const ed = editor(desk.page);
-    const phone = await phoneContext();
+    const phone = await phoneContext(browser, server);
     const { page, problems } = phone;
     try {
       await ed.open();
@@ -484,10 +463,10 @@ describe('the litigant’s transcript (查看笔录, 确认笔录, 签名)', () 
   });
 
   test('another party asks for a correction, reads the clerk’s refusal, and is told when the version changes while signing', async () => {
-    const desk = await clerkContext();
+    const desk = await deskContext(browser, server, 'clerk');
     const clerk = clerkApi(desk.context.request);
     const ed = editor(desk.page);
-    const phone = await phoneContext();
+    const phone = await phoneContext(browser, server);
     const { page, problems } = phone;
     try {
       await ed.open();
