@@ -153,6 +153,15 @@ macro_rules! transcript_sql {
                 row.map(|row| head_from(&row)).transpose()
             }
 
+            /// [`lock_head`], refused with [`Conflict::ConfirmationClosed`] unless the
+            /// transcript is open for confirmation (signatures, correction requests).
+            async fn lock_open_head(tx: &mut Tx<'_>, hearing_id: HearingId) -> Result<TranscriptHead> {
+                lock_head(tx, hearing_id)
+                    .await?
+                    .filter(|head| head.confirmation_opened_at.is_some())
+                    .ok_or(StoreError::Conflict(Conflict::ConfirmationClosed))
+            }
+
             fn head_from(row: &DbRow) -> Result<TranscriptHead> {
                 Ok(TranscriptHead {
                     latest_version: row.try_get("latest_version")?,
@@ -285,10 +294,7 @@ macro_rules! transcript_sql {
 
                 async fn add_signature(&self, s: &Signature, image: &[u8], audit: NewAuditEvent) -> Result<()> {
                     let mut tx = self.writer.begin().await?;
-                    let head = lock_head(&mut tx, s.hearing_id).await?;
-                    let Some(head) = head.filter(|head| head.confirmation_opened_at.is_some()) else {
-                        return Err(StoreError::Conflict(Conflict::ConfirmationClosed));
-                    };
+                    let head = lock_open_head(&mut tx, s.hearing_id).await?;
                     if head.latest_version != s.version {
                         return Err(StoreError::Conflict(Conflict::TranscriptChanged));
                     }
@@ -337,10 +343,7 @@ macro_rules! transcript_sql {
 
                 async fn add_correction(&self, c: &Correction, audit: NewAuditEvent) -> Result<()> {
                     let mut tx = self.writer.begin().await?;
-                    let head = lock_head(&mut tx, c.hearing_id).await?;
-                    if head.and_then(|head| head.confirmation_opened_at).is_none() {
-                        return Err(StoreError::Conflict(Conflict::ConfirmationClosed));
-                    }
+                    lock_open_head(&mut tx, c.hearing_id).await?;
                     sqlx::query(concat!(
                         "INSERT INTO transcript_corrections (", correction_columns!(), ") ",
                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
