@@ -19,6 +19,9 @@ pub struct ApiError {
     pub field: Option<&'static str>,
     /// Seconds to wait before trying again (429).
     pub retry_after: Option<u64>,
+    /// Where a resumable upload stands (409 `offset_mismatch`): in the body and the
+    /// `Upload-Offset` header, so the client goes on without asking again.
+    pub upload_offset: Option<u64>,
 }
 
 /// The JSON body (RFC 9457 problem details, with both languages).
@@ -35,6 +38,9 @@ pub struct Problem {
     pub message: Messages,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// The bytes the server holds of a resumable upload (`offset_mismatch` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
 }
 
 /// The message in each language of the UI.
@@ -59,6 +65,7 @@ impl ApiError {
             en: en.into(),
             field: None,
             retry_after: None,
+            upload_offset: None,
         }
     }
 
@@ -261,6 +268,7 @@ impl IntoResponse for ApiError {
                 en: self.en,
             },
             field: self.field.map(str::to_owned),
+            offset: self.upload_offset,
         };
         let mut response = (self.status, axum::Json(problem)).into_response();
         let headers = response.headers_mut();
@@ -270,6 +278,9 @@ impl IntoResponse for ApiError {
         );
         if let Some(seconds) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if let Some(offset) = self.upload_offset {
+            headers.insert("upload-offset", HeaderValue::from(offset));
         }
         response
     }

@@ -502,7 +502,7 @@ fn upload_offset(headers: &HeaderMap) -> ApiResult<u64> {
     responses(
         (status = 200, body = UploadView, description = "The new offset; `evidence` once finished"),
         (status = 404, body = super::error::Problem),
-        (status = 409, body = super::error::Problem, description = "`offset_mismatch`: resume from the server's offset"),
+        (status = 409, body = super::error::Problem, description = "`offset_mismatch`: resume from the server's offset, given in the body's `offset` and the `Upload-Offset` header"),
         (status = 413, body = super::error::Problem, description = "More bytes than declared"),
         (status = 415, body = super::error::Problem, description = "`type_not_allowed`: the content is not a type the court accepts; the upload is discarded"),
     ))]
@@ -521,12 +521,15 @@ async fn upload_chunk(
     let reached = match state.staging.append(uid, offset, size, body).await {
         Ok(reached) => reached,
         Err(AppendError::OffsetMismatch { actual, .. }) => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "offset_mismatch",
-                format!("服务器已收到{actual}字节，请从该处继续上传"),
-                format!("The server has {actual} bytes; continue from there"),
-            ));
+            return Err(ApiError {
+                upload_offset: Some(actual),
+                ..ApiError::new(
+                    StatusCode::CONFLICT,
+                    "offset_mismatch",
+                    format!("服务器已收到{actual}字节，请从该处继续上传"),
+                    format!("The server has {actual} bytes; continue from there"),
+                )
+            });
         }
         Err(AppendError::TooLong) => {
             return Err(ApiError::new(
