@@ -4,8 +4,10 @@
 //! timers live in a min-heap so an iteration touches only the peers that are due, and a
 //! forwarded payload is shared (`Arc<[u8]>`) rather than copied per subscriber. A muted
 //! member's audio is dropped before the subscribers are visited: one flag on the
-//! publishing peer, read per packet.
+//! publishing peer, read per packet. ICE-TCP connections ([`crate::tcp`]) feed the same
+//! path: a peer's address is a (protocol, socket address) pair.
 
+use crate::tcp::{self, Connection, TcpEvent};
 use crate::{Command, MediaError, PeerEvent, SfuConfig};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
@@ -15,9 +17,9 @@ use std::time::{Duration, Instant};
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::crypto::CryptoProvider;
 use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, Mid};
-use str0m::net::{Protocol, Receive};
+use str0m::net::{Protocol, Receive, TcpType};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
-use tokio::net::UdpSocket;
+use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::mpsc;
 
 /// One participant connection's media session.
@@ -36,12 +38,24 @@ const KEYFRAME_INTERVAL: Duration = Duration::from_millis(250);
 const IDLE_WAKE: Duration = Duration::from_secs(1);
 /// Larger than any datagram WebRTC sends (str0m's MTU is about 1150 bytes).
 const RECEIVE_BUFFER: usize = 2048;
+/// How often idle ICE-TCP connections are looked for.
+const SWEEP_INTERVAL: Duration = Duration::from_secs(2);
+
+/// Where a datagram came from or goes to: UDP or an ICE-TCP connection.
+type Route = (Protocol, SocketAddr);
+
+/// The addresses the engine announces: the UDP socket and, when on, the ICE-TCP port.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Announced {
+    pub(crate) udp: SocketAddr,
+    pub(crate) tcp: Option<SocketAddr>,
+}
 
 /// Binds the socket and spawns the thread; returns the command sender and the address
 /// announced to browsers.
 pub(crate) fn spawn(
     config: &SfuConfig,
-) -> Result<(mpsc::UnboundedSender<Command>, SocketAddr), MediaError> {
+) -> Result<(mpsc::UnboundedSender<Command>, Announced), MediaError> {
     let socket = std::net::UdpSocket::bind(config.bind).map_err(|source| MediaError::Bind {
         addr: config.bind,
         source,
@@ -61,6 +75,27 @@ pub(crate) fn spawn(
         ip => ip,
     });
     let local = SocketAddr::new(ip, bound.port());
+    // The passive ICE-TCP candidate listens on the same port number as UDP, so one
+    // firewall rule (UDP and TCP) opens both.
+    let tcp_listener = if config.tcp {
+        let listener = std::net::TcpListener::bind(bound).map_err(|source| MediaError::Bind {
+            addr: bound,
+            source,
+        })?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|source| MediaError::Bind {
+                addr: bound,
+                source,
+            })?;
+        Some(listener)
+    } else {
+        None
+    };
+    let announced = Announced {
+        udp: local,
+        tcp: tcp_listener.as_ref().map(|_| local),
+    };
     let (commands, receiver) = mpsc::unbounded_channel();
     std::thread::Builder::new()
         .name("cloudcourt-sfu".into())
@@ -83,12 +118,26 @@ pub(crate) fn spawn(
                         return;
                     }
                 };
-                Engine::new(socket, local).run(receiver).await;
+                let (tcp_events, tcp_receiver) = mpsc::channel(tcp::READ_QUEUE);
+                if let Some(listener) = tcp_listener {
+                    match TcpListener::from_std(listener) {
+                        Ok(listener) => {
+                            tokio::spawn(tcp::accept(listener, tcp_events));
+                        }
+                        Err(err) => {
+                            tracing::error!(error = %err, "the SFU cannot register its TCP port");
+                            return;
+                        }
+                    }
+                }
+                Engine::new(socket, announced)
+                    .run(receiver, tcp_receiver)
+                    .await;
             });
         })
         .map_err(MediaError::Thread)?;
-    tracing::info!(%bound, advertised = %local, "SFU listening");
-    Ok((commands, local))
+    tracing::info!(%bound, advertised = %local, tcp = announced.tcp.is_some(), "SFU listening");
+    Ok((commands, announced))
 }
 
 /// A track a peer publishes.
@@ -133,8 +182,8 @@ struct Peer {
     pending: Option<SdpPendingOffer>,
     tracks_in: Vec<TrackIn>,
     tracks_out: Vec<TrackOut>,
-    /// Source addresses mapped to this peer.
-    addrs: Vec<SocketAddr>,
+    /// Source routes mapped to this peer.
+    addrs: Vec<Route>,
     /// The court muted this member: its audio is not forwarded.
     muted: bool,
 }
@@ -182,10 +231,12 @@ impl Peer {
 
 struct Engine {
     socket: UdpSocket,
-    local: SocketAddr,
+    announced: Announced,
     crypto: Arc<CryptoProvider>,
     peers: HashMap<PeerId, Peer>,
-    by_addr: HashMap<SocketAddr, PeerId>,
+    by_addr: HashMap<Route, PeerId>,
+    /// Open ICE-TCP connections by remote address.
+    tcp: HashMap<SocketAddr, Connection>,
     room_ids: HashMap<String, u64>,
     rooms: HashMap<u64, Vec<PeerId>>,
     /// Each peer's member id, for stream ids.
@@ -201,13 +252,14 @@ struct Engine {
 }
 
 impl Engine {
-    fn new(socket: UdpSocket, local: SocketAddr) -> Self {
+    fn new(socket: UdpSocket, announced: Announced) -> Self {
         Self {
             socket,
-            local,
+            announced,
             crypto: Arc::new(str0m::crypto::from_feature_flags()),
             peers: HashMap::new(),
             by_addr: HashMap::new(),
+            tcp: HashMap::new(),
             room_ids: HashMap::new(),
             rooms: HashMap::new(),
             members: HashMap::new(),
@@ -219,8 +271,14 @@ impl Engine {
         }
     }
 
-    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
+    async fn run(
+        mut self,
+        mut commands: mpsc::UnboundedReceiver<Command>,
+        mut tcp_events: mpsc::Receiver<TcpEvent>,
+    ) {
         let mut buf = vec![0u8; RECEIVE_BUFFER];
+        let mut sweep = tokio::time::interval(SWEEP_INTERVAL);
+        sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let wake = self
                 .timers
@@ -232,10 +290,12 @@ impl Engine {
                     None => break,
                 },
                 received = self.socket.recv_from(&mut buf) => match received {
-                    Ok((len, source)) => self.receive(&buf[..len], source),
+                    Ok((len, source)) => self.receive(&buf[..len], (Protocol::Udp, source)),
                     // ICMP errors surface here (port unreachable): nothing to do.
                     Err(err) => tracing::debug!(error = %err, "SFU receive"),
                 },
+                Some(event) = tcp_events.recv() => self.tcp_event(event),
+                _ = sweep.tick() => self.sweep_tcp(),
                 () = tokio::time::sleep_until(wake.into()) => self.expire(),
             }
             self.drain();
@@ -285,9 +345,18 @@ impl Engine {
             .set_ice_lite(true)
             .set_crypto_provider(self.crypto.clone())
             .build(Instant::now());
-        let candidate = Candidate::host(self.local, "udp")
+        let candidate = Candidate::host(self.announced.udp, "udp")
             .map_err(|e| MediaError::Negotiation(format!("host candidate: {e}")))?;
         rtc.add_local_candidate(candidate);
+        if let Some(tcp) = self.announced.tcp {
+            let candidate = Candidate::builder()
+                .tcp()
+                .host(tcp)
+                .tcptype(TcpType::Passive)
+                .build()
+                .map_err(|e| MediaError::Negotiation(format!("TCP candidate: {e}")))?;
+            rtc.add_local_candidate(candidate);
+        }
         let answer = rtc
             .sdp_api()
             .accept_offer(offer)
@@ -414,20 +483,33 @@ impl Engine {
         Ok(())
     }
 
-    fn receive(&mut self, datagram: &[u8], source: SocketAddr) {
+    fn receive(&mut self, datagram: &[u8], route: Route) {
+        let (proto, source) = route;
         let Ok(contents) = datagram.try_into() else {
+            // Not STUN, DTLS or RTP: a TCP connection that opens with such is no
+            // browser of ours.
+            if proto == Protocol::Tcp && self.tcp.get(&source).is_some_and(|c| !c.known) {
+                self.tcp.remove(&source);
+            }
             return;
+        };
+        let destination = match proto {
+            Protocol::Tcp => match self.announced.tcp {
+                Some(tcp) => tcp,
+                None => return,
+            },
+            _ => self.announced.udp,
         };
         let input = Input::Receive(
             Instant::now(),
             Receive {
-                proto: Protocol::Udp,
+                proto,
                 source,
-                destination: self.local,
+                destination,
                 contents,
             },
         );
-        let id = match self.by_addr.get(&source) {
+        let id = match self.by_addr.get(&route) {
             Some(id) => *id,
             None => {
                 // A new address: only a STUN request naming a peer's ICE username can
@@ -438,18 +520,27 @@ impl Engine {
                     .find(|(_, peer)| peer.rtc.accepts(&input))
                     .map(|(id, _)| *id)
                 else {
-                    tracing::trace!(%source, "SFU: datagram from an unknown address");
+                    tracing::trace!(%source, ?proto, "SFU: datagram from an unknown address");
+                    if proto == Protocol::Tcp {
+                        // A TCP connection's first word must be an ICE check of ours.
+                        self.tcp.remove(&source);
+                    }
                     return;
                 };
-                self.by_addr.insert(source, id);
+                self.by_addr.insert(route, id);
                 if let Some(peer) = self.peers.get_mut(&id) {
-                    peer.addrs.push(source);
+                    peer.addrs.push(route);
+                }
+                if let Some(connection) = self.tcp.get_mut(&source)
+                    && proto == Protocol::Tcp
+                {
+                    connection.known = true;
                 }
                 id
             }
         };
         let Some(peer) = self.peers.get_mut(&id) else {
-            self.by_addr.remove(&source);
+            self.by_addr.remove(&route);
             return;
         };
         if let Err(err) = peer.rtc.handle_input(input) {
@@ -509,14 +600,25 @@ impl Engine {
                 }
             };
             match output {
-                Output::Transmit(transmit) => {
-                    if let Err(err) = self
-                        .socket
-                        .try_send_to(&transmit.contents, transmit.destination)
-                    {
-                        tracing::debug!(error = %err, to = %transmit.destination, "SFU send dropped");
+                Output::Transmit(transmit) => match transmit.proto {
+                    Protocol::Tcp => {
+                        let sent = self
+                            .tcp
+                            .get(&transmit.destination)
+                            .is_some_and(|connection| connection.send(&transmit.contents));
+                        if !sent {
+                            tracing::debug!(to = %transmit.destination, "SFU TCP send dropped");
+                        }
                     }
-                }
+                    _ => {
+                        if let Err(err) = self
+                            .socket
+                            .try_send_to(&transmit.contents, transmit.destination)
+                        {
+                            tracing::debug!(error = %err, to = %transmit.destination, "SFU send dropped");
+                        }
+                    }
+                },
                 Output::Timeout(at) => {
                     if peer.deadline != Some(at) {
                         peer.deadline = Some(at);
@@ -651,6 +753,49 @@ impl Engine {
         }
     }
 
+    fn tcp_event(&mut self, event: TcpEvent) {
+        match event {
+            TcpEvent::Opened {
+                remote,
+                writer,
+                reader,
+            } => {
+                if self.tcp.len() >= tcp::MAX_CONNECTIONS {
+                    tracing::warn!(%remote, "SFU: too many TCP connections; refused");
+                    reader.abort();
+                    return;
+                }
+                self.tcp.insert(remote, Connection::new(writer, reader));
+            }
+            TcpEvent::Datagram { remote, contents } => {
+                if self.tcp.contains_key(&remote) {
+                    self.receive(&contents, (Protocol::Tcp, remote));
+                }
+            }
+            TcpEvent::Closed { remote } => {
+                self.tcp.remove(&remote);
+                if let Some(id) = self.by_addr.remove(&(Protocol::Tcp, remote))
+                    && let Some(peer) = self.peers.get_mut(&id)
+                {
+                    peer.addrs.retain(|route| *route != (Protocol::Tcp, remote));
+                }
+            }
+        }
+    }
+
+    /// Closes ICE-TCP connections that never carried a valid ICE check.
+    fn sweep_tcp(&mut self) {
+        let now = tokio::time::Instant::now();
+        self.tcp.retain(|remote, connection| {
+            let keep = connection.known
+                || now.duration_since(connection.opened) < tcp::FIRST_PACKET_TIMEOUT;
+            if !keep {
+                tracing::debug!(%remote, "SFU: idle TCP connection closed");
+            }
+            keep
+        });
+    }
+
     /// Asks a publisher for a keyframe of one track, at most every [`KEYFRAME_INTERVAL`].
     fn request_keyframe(&mut self, origin: PeerId, mid: Mid, kind: KeyframeRequestKind) {
         let Some(peer) = self.peers.get_mut(&origin) else {
@@ -683,9 +828,13 @@ impl Engine {
         };
         peer.rtc.disconnect();
         self.members.remove(&id);
-        for addr in &peer.addrs {
-            if self.by_addr.get(addr) == Some(&id) {
-                self.by_addr.remove(addr);
+        for route in &peer.addrs {
+            if self.by_addr.get(route) == Some(&id) {
+                self.by_addr.remove(route);
+                if route.0 == Protocol::Tcp {
+                    // The connection served only this peer.
+                    self.tcp.remove(&route.1);
+                }
             }
         }
         if let Some(members) = self.rooms.get_mut(&peer.room) {

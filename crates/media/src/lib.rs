@@ -9,8 +9,14 @@
 //! to such an offer; [`Sfu::leave`] ends a peer; [`Sfu::set_muted`] stops (or resumes)
 //! forwarding one member's audio to everyone, the court's mute, which holds for the
 //! member's later connections to the room too.
+//!
+//! Browsers reach it over UDP, or where UDP is blocked over ICE-TCP (a passive TCP
+//! candidate on the same port number), or through the court's TURN servers (see
+//! [`turn`]).
 
 mod engine;
+mod tcp;
+pub mod turn;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use tokio::sync::{mpsc, oneshot};
@@ -25,6 +31,8 @@ pub struct SfuConfig {
     /// The address browsers send media to (the public address behind NAT). Defaults to
     /// the bound address, or 127.0.0.1 when bound to every interface.
     pub advertise: Option<IpAddr>,
+    /// Also listen on TCP at the same port (the passive ICE-TCP candidate).
+    pub tcp: bool,
 }
 
 impl Default for SfuConfig {
@@ -32,6 +40,7 @@ impl Default for SfuConfig {
         Self {
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             advertise: None,
+            tcp: true,
         }
     }
 }
@@ -104,25 +113,36 @@ pub(crate) enum Command {
 #[derive(Clone)]
 pub struct Sfu {
     commands: mpsc::UnboundedSender<Command>,
-    local: SocketAddr,
+    announced: engine::Announced,
 }
 
 impl std::fmt::Debug for Sfu {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sfu").field("local", &self.local).finish()
+        f.debug_struct("Sfu")
+            .field("udp", &self.announced.udp)
+            .field("tcp", &self.announced.tcp)
+            .finish()
     }
 }
 
 impl Sfu {
-    /// Binds the socket and starts the event loop on its own thread.
+    /// Binds the sockets and starts the event loop on its own thread.
     pub fn start(config: &SfuConfig) -> Result<Self, MediaError> {
-        let (commands, local) = engine::spawn(config)?;
-        Ok(Self { commands, local })
+        let (commands, announced) = engine::spawn(config)?;
+        Ok(Self {
+            commands,
+            announced,
+        })
     }
 
-    /// The address announced in every answer's host candidate.
+    /// The address announced in every answer's UDP host candidate.
     pub fn local_addr(&self) -> SocketAddr {
-        self.local
+        self.announced.udp
+    }
+
+    /// The address of the passive ICE-TCP candidate, when TCP is on.
+    pub fn tcp_addr(&self) -> Option<SocketAddr> {
+        self.announced.tcp
     }
 
     /// Connects `member` to `room` with the browser's SDP `offer`. A peer of the same

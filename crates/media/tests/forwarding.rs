@@ -1,21 +1,35 @@
 //! The SFU end to end on loopback, with str0m as the browser: it answers an offer, offers
 //! the other peer's track, forwards RTP from one client to the other, and stops the track
 //! at the subscriber when its publisher leaves; and the court's mute drops a member's
-//! audio at the SFU until it is lifted, even for a member who connects while muted.
+//! audio at the SFU until it is lifted, even for a member who connects while muted; and
+//! a client whose UDP is blocked connects over ICE-TCP (RFC 4571 framing) and gets media.
 
 use media::{PeerEvent, Sfu, SfuConfig};
-use std::net::{SocketAddr, UdpSocket};
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use str0m::change::{SdpAnswer, SdpOffer};
 use str0m::media::{Direction, MediaKind, MediaTime, Mid};
-use str0m::net::{Protocol, Receive};
+use str0m::net::{Protocol, Receive, TcpType};
 use str0m::{Candidate, Event, Input, Output, Rtc};
 
-/// A str0m peer standing in for a browser: full ICE (not lite), its own UDP socket.
+/// How a test client reaches the SFU.
+enum Transport {
+    Udp(UdpSocket),
+    /// An ICE-TCP connection (the client's UDP "blocked") and the bytes read from it
+    /// that do not yet make a whole frame.
+    Tcp {
+        stream: TcpStream,
+        server: SocketAddr,
+        pending: Vec<u8>,
+    },
+}
+
+/// A str0m peer standing in for a browser: full ICE (not lite), on UDP or ICE-TCP.
 struct Client {
     rtc: Rtc,
-    socket: UdpSocket,
+    transport: Transport,
     local: SocketAddr,
     connected: bool,
     /// Payloads received, with the stream id of the track they came on.
@@ -27,16 +41,112 @@ impl Client {
         let socket = UdpSocket::bind("127.0.0.1:0").expect("bind a client socket");
         socket.set_nonblocking(true).expect("non-blocking");
         let local = socket.local_addr().expect("local address");
-        let mut rtc = Rtc::builder()
-            .set_crypto_provider(Arc::new(str0m::crypto::from_feature_flags()))
-            .build(Instant::now());
+        let mut rtc = Self::rtc();
         rtc.add_local_candidate(Candidate::host(local, "udp").expect("host candidate"));
         Self {
             rtc,
-            socket,
+            transport: Transport::Udp(socket),
             local,
             connected: false,
             received: Vec::new(),
+        }
+    }
+
+    /// A client with no UDP at all: one active ICE-TCP candidate, connected to the
+    /// SFU's passive one (as a browser behind a UDP-blocking firewall does).
+    fn tcp_only(server: SocketAddr) -> Self {
+        let stream = TcpStream::connect(server).expect("connect to the SFU's TCP port");
+        stream.set_nonblocking(true).expect("non-blocking");
+        stream.set_nodelay(true).expect("no delay");
+        let local = stream.local_addr().expect("local address");
+        let mut rtc = Self::rtc();
+        let candidate = Candidate::builder()
+            .tcp()
+            .host(local)
+            .tcptype(TcpType::Active)
+            .build()
+            .expect("an active TCP candidate");
+        rtc.add_local_candidate(candidate);
+        Self {
+            rtc,
+            transport: Transport::Tcp {
+                stream,
+                server,
+                pending: Vec::new(),
+            },
+            local,
+            connected: false,
+            received: Vec::new(),
+        }
+    }
+
+    fn rtc() -> Rtc {
+        Rtc::builder()
+            .set_crypto_provider(Arc::new(str0m::crypto::from_feature_flags()))
+            .build(Instant::now())
+    }
+
+    /// The datagrams that arrived since the last call, with their source.
+    fn arrivals(&mut self) -> Vec<(Protocol, SocketAddr, Vec<u8>)> {
+        let mut arrived = Vec::new();
+        let mut buf = [0u8; 4096];
+        match &mut self.transport {
+            Transport::Udp(socket) => {
+                while let Ok((len, source)) = socket.recv_from(&mut buf) {
+                    arrived.push((Protocol::Udp, source, buf[..len].to_vec()));
+                }
+            }
+            Transport::Tcp {
+                stream,
+                server,
+                pending,
+            } => {
+                loop {
+                    match stream.read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(len) => pending.extend_from_slice(&buf[..len]),
+                        Err(err) if err.kind() == ErrorKind::WouldBlock => break,
+                        Err(err) => panic!("the ICE-TCP connection failed: {err}"),
+                    }
+                }
+                // RFC 4571: a 16-bit length, then that many bytes.
+                while pending.len() >= 2 {
+                    let length = usize::from(u16::from_be_bytes([pending[0], pending[1]]));
+                    if pending.len() < 2 + length {
+                        break;
+                    }
+                    let frame: Vec<u8> = pending.drain(..2 + length).skip(2).collect();
+                    arrived.push((Protocol::Tcp, *server, frame));
+                }
+            }
+        }
+        arrived
+    }
+
+    fn send(&mut self, proto: Protocol, contents: &[u8], destination: SocketAddr) {
+        match &mut self.transport {
+            Transport::Udp(socket) => {
+                assert_eq!(proto, Protocol::Udp, "a UDP client sends on UDP");
+                let _ = socket.send_to(contents, destination);
+            }
+            Transport::Tcp { stream, server, .. } => {
+                assert_eq!(proto, Protocol::Tcp, "a TCP-only client never sends on UDP");
+                assert_eq!(destination, *server, "the one TCP connection");
+                let length = u16::try_from(contents.len()).expect("a datagram fits a frame");
+                let mut framed = length.to_be_bytes().to_vec();
+                framed.extend_from_slice(contents);
+                // Small writes on loopback: a blocking retry loop is enough for a test.
+                let mut written = 0;
+                while written < framed.len() {
+                    match stream.write(&framed[written..]) {
+                        Ok(n) => written += n,
+                        Err(err) if err.kind() == ErrorKind::WouldBlock => {
+                            std::thread::sleep(Duration::from_millis(1));
+                        }
+                        Err(err) => panic!("the ICE-TCP connection failed: {err}"),
+                    }
+                }
+            }
         }
     }
 
@@ -61,15 +171,14 @@ impl Client {
             .handle_input(Input::Timeout(now))
             .expect("timeout handled");
         self.poll();
-        let mut buf = [0u8; 2048];
-        while let Ok((len, source)) = self.socket.recv_from(&mut buf) {
-            let Ok(contents) = buf[..len].try_into() else {
+        for (proto, source, datagram) in self.arrivals() {
+            let Ok(contents) = datagram.as_slice().try_into() else {
                 continue;
             };
             let input = Input::Receive(
                 Instant::now(),
                 Receive {
-                    proto: Protocol::Udp,
+                    proto,
                     source,
                     destination: self.local,
                     contents,
@@ -84,9 +193,7 @@ impl Client {
         loop {
             match self.rtc.poll_output().expect("output") {
                 Output::Timeout(_) => return,
-                Output::Transmit(t) => {
-                    let _ = self.socket.send_to(&t.contents, t.destination);
-                }
+                Output::Transmit(t) => self.send(t.proto, &t.contents, t.destination),
                 Output::Event(Event::Connected) => self.connected = true,
                 Output::Event(Event::MediaData(data)) => {
                     let stream = self
@@ -246,6 +353,11 @@ struct Pair {
 
 impl Pair {
     async fn join(sfu: Sfu, room: &str) -> Self {
+        Self::join_with(sfu, room, Client::new()).await
+    }
+
+    /// Alice on UDP, and `bob` as given.
+    async fn join_with(sfu: Sfu, room: &str, mut bob: Client) -> Self {
         let mut alice = Client::new();
         let (offer, pending, alice_mid) = alice.offer_audio("alice-local");
         let alice_joined = sfu.join(room, "alice", &offer).await.expect("alice joins");
@@ -255,7 +367,6 @@ impl Pair {
             .sdp_api()
             .accept_answer(pending, answer)
             .expect("alice accepts the answer");
-        let mut bob = Client::new();
         let (offer, pending, _) = bob.offer_audio("bob-local");
         let bob_joined = sfu.join(room, "bob", &offer).await.expect("bob joins");
         let answer = SdpAnswer::from_sdp_string(&bob_joined.answer).expect("an SDP answer");
@@ -393,5 +504,54 @@ async fn a_muted_member_is_heard_by_nobody_until_unmuted() {
         pair.bob.received.len() >= at_mute + 20,
         "bob hears alice again ({} new frames)",
         pair.bob.received.len() - at_mute
+    );
+}
+
+#[tokio::test]
+async fn a_client_without_udp_connects_over_ice_tcp() {
+    let sfu = Sfu::start(&SfuConfig::default()).expect("the SFU starts");
+    let tcp = sfu.tcp_addr().expect("ICE-TCP is on by default");
+    assert_eq!(
+        tcp.port(),
+        sfu.local_addr().port(),
+        "TCP listens on the UDP port's number"
+    );
+    let bob = Client::tcp_only(tcp);
+    let mut pair = Pair::join_with(sfu.clone(), "hearing-3", bob).await;
+    assert!(
+        pair.bob_joined
+            .answer
+            .lines()
+            .any(|line| line.contains(" tcp ") && line.contains("tcptype passive")),
+        "the answer carries a passive TCP candidate:\n{}",
+        pair.bob_joined.answer
+    );
+    pair.run(Duration::from_secs(15), 20).await;
+    assert!(pair.bob.connected, "bob connects over TCP");
+    assert!(
+        pair.bob.received.len() >= 20,
+        "bob receives alice's audio over TCP ({} of {} frames)",
+        pair.bob.received.len(),
+        pair.sent
+    );
+}
+
+#[tokio::test]
+async fn a_tcp_connection_that_is_not_ice_is_closed() {
+    let sfu = Sfu::start(&SfuConfig::default()).expect("the SFU starts");
+    let tcp = sfu.tcp_addr().expect("ICE-TCP is on");
+    let mut stream = TcpStream::connect(tcp).expect("connect");
+    // A well-framed datagram that is no ICE check of any peer.
+    stream
+        .write_all(&[0, 4, b'n', b'o', b'p', b'e'])
+        .expect("write");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let mut buf = [0u8; 16];
+    let read = stream.read(&mut buf);
+    assert!(
+        matches!(read, Ok(0)) || read.is_err_and(|e| e.kind() == ErrorKind::ConnectionReset),
+        "the SFU hangs up"
     );
 }

@@ -94,16 +94,40 @@ pub struct Config {
     pub media: MediaSettings,
 }
 
-/// The SFU: the one UDP socket all audio and video goes through.
+/// The SFU: the one UDP socket all audio and video goes through, the same port on TCP
+/// for networks that block UDP, and the TURN servers browsers may relay through.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct MediaSettings {
     /// The UDP address to bind (port 0: any free port, as tests do; production sets
-    /// one port, e.g. `0.0.0.0:3478`, and opens it in the firewall).
+    /// one port, e.g. `0.0.0.0:3478`, and opens it in the firewall, UDP and TCP).
     pub bind: SocketAddr,
     /// The address browsers send media to (the public IP behind NAT); defaults to the
     /// bound address, or 127.0.0.1 when bound to every interface.
     pub advertise: Option<std::net::IpAddr>,
+    /// Also accept ICE-TCP on the same port number (a passive TCP candidate).
+    pub tcp: bool,
+    /// coturn servers (`[[media.turn]]`), handed to browsers with short-lived
+    /// credentials (coturn's `use-auth-secret`).
+    pub turn: Vec<TurnSettings>,
+}
+
+/// One TURN (or STUN) server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TurnSettings {
+    /// e.g. `["turn:turn.court.example:3478", "turns:turn.court.example:443?transport=tcp"]`.
+    pub urls: Vec<String>,
+    /// coturn's `static-auth-secret`; leave out for a STUN server.
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// How long handed-out credentials stay valid, in seconds (a hearing's length and
+    /// some: a relay in use is not cut when they expire, only new allocations fail).
+    #[serde(default = "default_turn_ttl")]
+    pub ttl_seconds: u64,
+}
+
+fn default_turn_ttl() -> u64 {
+    6 * 3600
 }
 
 impl Default for MediaSettings {
@@ -111,6 +135,8 @@ impl Default for MediaSettings {
         Self {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             advertise: None,
+            tcp: true,
+            turn: Vec::new(),
         }
     }
 }
@@ -120,7 +146,19 @@ impl MediaSettings {
         media::SfuConfig {
             bind: self.bind,
             advertise: self.advertise,
+            tcp: self.tcp,
         }
+    }
+
+    pub fn turn_servers(&self) -> Vec<media::turn::TurnServer> {
+        self.turn
+            .iter()
+            .map(|turn| media::turn::TurnServer {
+                urls: turn.urls.clone(),
+                secret: turn.secret.clone(),
+                ttl: std::time::Duration::from_secs(turn.ttl_seconds),
+            })
+            .collect()
     }
 }
 

@@ -9,6 +9,7 @@ mod hearings;
 mod invitations;
 mod join;
 mod live;
+mod media;
 mod ops;
 mod participants;
 mod transcript;
@@ -41,6 +42,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "join", description = "进入庭审: meeting number, SMS code, participant session"),
         (name = "evidence", description = "证据: resumable uploads, the list, content, opinions (质证意见), presenting, ZIP"),
         (name = "transcript", description = "庭审笔录: versions, confirmation, signatures, corrections, PDF"),
+        (name = "media", description = "庭审音视频: ICE servers (TURN credentials) for the SFU"),
         (name = "ops", description = "Health and metrics"),
     )
 )]
@@ -57,6 +59,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(join::router())
         .merge(transcript::router())
         .merge(evidence::router())
+        .merge(media::router())
         .merge(ops::router())
 }
 
