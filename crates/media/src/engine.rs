@@ -7,6 +7,7 @@
 //! publishing peer, read per packet. ICE-TCP connections ([`crate::tcp`]) feed the same
 //! path: a peer's address is a (protocol, socket address) pair.
 
+use crate::layers::{self, Quality, Timeline};
 use crate::tcp::{self, Connection, TcpEvent};
 use crate::{Command, MediaError, PeerEvent, SfuConfig};
 use std::cmp::Reverse;
@@ -14,9 +15,10 @@ use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use str0m::bwe::{Bitrate, BweKind};
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::crypto::CryptoProvider;
-use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, Mid};
+use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, Mid, Rid};
 use str0m::net::{Protocol, Receive, TcpType};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 use tokio::net::{TcpListener, UdpSocket};
@@ -38,6 +40,9 @@ const KEYFRAME_INTERVAL: Duration = Duration::from_millis(250);
 const IDLE_WAKE: Duration = Duration::from_secs(1);
 /// Larger than any datagram WebRTC sends (str0m's MTU is about 1150 bytes).
 const RECEIVE_BUFFER: usize = 2048;
+/// The bandwidth a new subscriber is assumed to have until its estimator knows better:
+/// the low layer of a few videos, so a phone on a poor network starts watchable.
+const INITIAL_ESTIMATE: Bitrate = Bitrate::kbps(600);
 /// How often idle ICE-TCP connections are looked for.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(2);
 
@@ -144,7 +149,10 @@ pub(crate) fn spawn(
 struct TrackIn {
     mid: Mid,
     kind: MediaKind,
-    last_keyframe_request: Option<Instant>,
+    /// Simulcast layers seen so far (empty without simulcast).
+    layers: Vec<Rid>,
+    /// When a keyframe was last asked for, per layer (`None`: no simulcast).
+    keyframe_requests: Vec<(Option<Rid>, Instant)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,6 +175,25 @@ struct TrackOut {
     /// The publishing member's id: the browser's MediaStream id for the track.
     stream_id: String,
     state: OutState,
+    /// Video: the simulcast layer forwarded now (`None` before the first frame, or
+    /// without simulcast).
+    layer: Option<Rid>,
+    /// The subscriber's timeline for this track (rewritten at layer switches).
+    timeline: Timeline,
+}
+
+impl TrackOut {
+    fn new(origin: PeerId, origin_mid: Mid, kind: MediaKind, stream_id: String) -> Self {
+        Self {
+            origin,
+            origin_mid,
+            kind,
+            stream_id,
+            state: OutState::ToOpen,
+            layer: None,
+            timeline: Timeline::default(),
+        }
+    }
 }
 
 struct Peer {
@@ -186,6 +213,10 @@ struct Peer {
     addrs: Vec<Route>,
     /// The court muted this member: its audio is not forwarded.
     muted: bool,
+    /// What this peer's downlink affords per video track (from its bandwidth estimate).
+    quality: Quality,
+    /// Its latest bandwidth estimate.
+    estimate: Bitrate,
 }
 
 impl Peer {
@@ -344,6 +375,7 @@ impl Engine {
         let mut rtc = Rtc::builder()
             .set_ice_lite(true)
             .set_crypto_provider(self.crypto.clone())
+            .enable_bwe(Some(INITIAL_ESTIMATE))
             .build(Instant::now());
         let candidate = Candidate::host(self.announced.udp, "udp")
             .map_err(|e| MediaError::Negotiation(format!("host candidate: {e}")))?;
@@ -388,13 +420,11 @@ impl Engine {
         let mut tracks_out = Vec::new();
         for other in members.iter() {
             if let Some(peer) = self.peers.get(other) {
-                tracks_out.extend(peer.tracks_in.iter().map(|t| TrackOut {
-                    origin: *other,
-                    origin_mid: t.mid,
-                    kind: t.kind,
-                    stream_id: peer.member.clone(),
-                    state: OutState::ToOpen,
-                }));
+                tracks_out.extend(
+                    peer.tracks_in
+                        .iter()
+                        .map(|t| TrackOut::new(*other, t.mid, t.kind, peer.member.clone())),
+                );
             }
         }
         members.push(id);
@@ -414,6 +444,8 @@ impl Engine {
                 tracks_out,
                 addrs: Vec::new(),
                 muted,
+                quality: Quality::Low,
+                estimate: INITIAL_ESTIMATE,
             },
         );
         self.dirty.push(id);
@@ -458,6 +490,7 @@ impl Engine {
                 opened.push((track.origin, track.origin_mid, track.kind));
             }
         }
+        let quality = peer.quality;
         peer.tracks_out
             .retain(|t| !matches!(t.state, OutState::NegotiatingStop(_)));
         // Publishers that left while the offer was out: stop their tracks next time.
@@ -474,10 +507,14 @@ impl Engine {
             .iter()
             .any(|t| matches!(t.state, OutState::ToOpen | OutState::ToStop(_)));
         self.dirty.push(id);
-        // A new subscriber needs a keyframe to start decoding.
+        self.allocate(id);
+        // A new subscriber needs a keyframe of the layer it is to get to start decoding.
         for (origin, mid, kind) in opened {
             if kind == MediaKind::Video {
-                self.request_keyframe(origin, mid, KeyframeRequestKind::Pli);
+                let layer = self
+                    .available_layers(origin, mid)
+                    .and_then(|available| layers::layer_for(quality, &available));
+                self.request_keyframe(origin, mid, layer, KeyframeRequestKind::Pli);
             }
         }
         Ok(())
@@ -651,15 +688,25 @@ impl Engine {
             }
             Event::MediaData(data) => self.forward(id, &data),
             Event::KeyframeRequest(request) => {
+                // A subscriber lost its picture: ask the publisher for a keyframe of the
+                // layer this subscriber receives.
                 let origin = self.peers.get(&id).and_then(|peer| {
                     peer.tracks_out
                         .iter()
                         .find(|t| t.state == OutState::Open(request.mid))
-                        .map(|t| (t.origin, t.origin_mid))
+                        .map(|t| (t.origin, t.origin_mid, t.layer))
                 });
-                if let Some((origin, mid)) = origin {
-                    self.request_keyframe(origin, mid, request.kind);
+                if let Some((origin, mid, layer)) = origin {
+                    self.request_keyframe(origin, mid, layer, request.kind);
                 }
+            }
+            Event::EgressBitrateEstimate(
+                BweKind::Twcc { estimate, .. } | BweKind::Remb { estimate, .. },
+            ) => {
+                if let Some(peer) = self.peers.get_mut(&id) {
+                    peer.estimate = estimate;
+                }
+                self.allocate(id);
             }
             Event::Closed => {
                 if let Some(peer) = self.peers.get_mut(&id) {
@@ -678,7 +725,8 @@ impl Engine {
         peer.tracks_in.push(TrackIn {
             mid,
             kind,
-            last_keyframe_request: None,
+            layers: Vec::new(),
+            keyframe_requests: Vec::new(),
         });
         let room = peer.room;
         let stream_id = peer.member.clone();
@@ -687,45 +735,45 @@ impl Engine {
                 continue;
             }
             if let Some(subscriber) = self.peers.get_mut(other) {
-                subscriber.tracks_out.push(TrackOut {
-                    origin: id,
-                    origin_mid: mid,
-                    kind,
-                    stream_id: stream_id.clone(),
-                    state: OutState::ToOpen,
-                });
+                subscriber
+                    .tracks_out
+                    .push(TrackOut::new(id, mid, kind, stream_id.clone()));
                 subscriber.renegotiate = true;
                 self.dirty.push(*other);
             }
         }
     }
 
-    /// Sends one frame of `origin` to every peer of its room that receives that track.
+    /// Sends one frame of `origin` to every peer of its room that receives that track:
+    /// audio to all (unless the court muted the member), video in the simulcast layer
+    /// each subscriber's bandwidth affords, switching layers on keyframes.
     fn forward(&mut self, origin: PeerId, data: &MediaData) {
-        // Without simulcast `rid` is absent; with it, phase 1 forwards the top layer only.
-        if data.rid.is_some() && data.rid != Some("h".into()) {
-            return;
-        }
-        let Some(publisher) = self.peers.get(&origin) else {
+        let Some(publisher) = self.peers.get_mut(&origin) else {
             return;
         };
-        // The court's mute: the audio goes nowhere (the flag first, so the track lookup
-        // is paid only by a muted member's packets).
-        if publisher.muted
-            && publisher
-                .tracks_in
-                .iter()
-                .any(|t| t.mid == data.mid && t.kind == MediaKind::Audio)
-        {
+        let Some(track) = publisher.tracks_in.iter_mut().find(|t| t.mid == data.mid) else {
+            return;
+        };
+        let kind = track.kind;
+        // The court's mute: the audio goes nowhere.
+        if publisher.muted && kind == MediaKind::Audio {
             return;
         }
+        if let Some(rid) = data.rid
+            && !track.layers.contains(&rid)
+        {
+            track.layers.push(rid);
+        }
+        let available = track.layers.clone();
         let room = publisher.room;
         if !data.contiguous {
-            self.request_keyframe(origin, data.mid, KeyframeRequestKind::Fir);
+            self.request_keyframe(origin, data.mid, data.rid, KeyframeRequestKind::Fir);
         }
         let Some(members) = self.rooms.get(&room) else {
             return;
         };
+        let keyframe = kind == MediaKind::Video && data.is_keyframe();
+        let mut wanted_keyframes: Vec<Option<Rid>> = Vec::new();
         for subscriber_id in members {
             if *subscriber_id == origin {
                 continue;
@@ -733,24 +781,91 @@ impl Engine {
             let Some(subscriber) = self.peers.get_mut(subscriber_id) else {
                 continue;
             };
-            let Some(mid) = subscriber.tracks_out.iter().find_map(|t| match t.state {
-                OutState::Open(mid) if t.origin == origin && t.origin_mid == data.mid => Some(mid),
-                _ => None,
+            let quality = subscriber.quality;
+            let Some(track) = subscriber.tracks_out.iter_mut().find(|t| {
+                t.origin == origin
+                    && t.origin_mid == data.mid
+                    && matches!(t.state, OutState::Open(_))
             }) else {
                 continue;
             };
+            let OutState::Open(mid) = track.state else {
+                continue;
+            };
+            let mut switched = false;
+            if kind == MediaKind::Video && data.rid.is_some() {
+                let target = layers::layer_for(quality, &available);
+                if data.rid != track.layer {
+                    if data.rid != target {
+                        continue;
+                    }
+                    // The wanted layer: join it on a keyframe, the picture stays whole.
+                    if !keyframe {
+                        wanted_keyframes.push(target);
+                        continue;
+                    }
+                    switched = track.layer.is_some();
+                    track.layer = data.rid;
+                } else if target.is_none() {
+                    // Audio only now: the video stops here.
+                    track.layer = None;
+                    continue;
+                } else if target != track.layer {
+                    wanted_keyframes.push(target);
+                }
+            } else if kind == MediaKind::Video && quality == Quality::AudioOnly {
+                continue;
+            }
+            let time = track.timeline.map(data.time, data.network_time, switched);
             let Some(writer) = subscriber.rtc.writer(mid) else {
                 continue;
             };
             let Some(pt) = writer.match_params(data.params) else {
                 continue;
             };
-            if let Err(err) = writer.write(pt, data.network_time, data.time, data.data.clone()) {
+            if let Err(err) = writer.write(pt, data.network_time, time, data.data.clone()) {
                 tracing::debug!(peer = %subscriber_id, error = %err, "SFU write failed; disconnecting");
                 subscriber.rtc.disconnect();
             }
             self.dirty.push(*subscriber_id);
         }
+        // One request per layer however many subscribers want it (the interval check
+        // would drop the repeats anyway; this spares the lookups).
+        wanted_keyframes.dedup();
+        for layer in wanted_keyframes {
+            self.request_keyframe(origin, data.mid, layer, KeyframeRequestKind::Fir);
+        }
+    }
+
+    /// The simulcast layers a publisher's track has been seen sending.
+    fn available_layers(&self, origin: PeerId, mid: Mid) -> Option<Vec<Rid>> {
+        let peer = self.peers.get(&origin)?;
+        let track = peer.tracks_in.iter().find(|t| t.mid == mid)?;
+        Some(track.layers.clone())
+    }
+
+    /// Re-decides what a subscriber's downlink affords from its bandwidth estimate, and
+    /// tells its estimator how far to probe.
+    fn allocate(&mut self, id: PeerId) {
+        let Some(peer) = self.peers.get_mut(&id) else {
+            return;
+        };
+        let open = |kind: MediaKind| {
+            peer.tracks_out
+                .iter()
+                .filter(|t| t.kind == kind && matches!(t.state, OutState::Open(_)))
+                .count()
+        };
+        let (videos, audios) = (open(MediaKind::Video), open(MediaKind::Audio));
+        let quality = layers::quality_for(peer.estimate, videos, audios, peer.quality);
+        if quality != peer.quality {
+            tracing::debug!(peer = %id, estimate = %peer.estimate, ?quality, "SFU layer choice");
+            peer.quality = quality;
+        }
+        peer.rtc
+            .bwe()
+            .set_bitrate(Bitrate::ZERO, layers::desired_bitrate(videos, audios));
+        self.dirty.push(id);
     }
 
     fn tcp_event(&mut self, event: TcpEvent) {
@@ -796,26 +911,39 @@ impl Engine {
         });
     }
 
-    /// Asks a publisher for a keyframe of one track, at most every [`KEYFRAME_INTERVAL`].
-    fn request_keyframe(&mut self, origin: PeerId, mid: Mid, kind: KeyframeRequestKind) {
+    /// Asks a publisher for a keyframe of one track (of one simulcast layer), at most
+    /// every [`KEYFRAME_INTERVAL`] per layer.
+    fn request_keyframe(
+        &mut self,
+        origin: PeerId,
+        mid: Mid,
+        layer: Option<Rid>,
+        kind: KeyframeRequestKind,
+    ) {
         let Some(peer) = self.peers.get_mut(&origin) else {
             return;
         };
         let Some(track) = peer.tracks_in.iter_mut().find(|t| t.mid == mid) else {
             return;
         };
+        // Without simulcast the layer is `None` whatever a subscriber holds.
+        let layer = if track.layers.is_empty() { None } else { layer };
         let now = Instant::now();
         if track
-            .last_keyframe_request
-            .is_some_and(|at| now.duration_since(at) < KEYFRAME_INTERVAL)
+            .keyframe_requests
+            .iter()
+            .any(|(l, at)| *l == layer && now.duration_since(*at) < KEYFRAME_INTERVAL)
         {
             return;
         }
         let Some(mut writer) = peer.rtc.writer(mid) else {
             return;
         };
-        match writer.request_keyframe(None, kind) {
-            Ok(()) => track.last_keyframe_request = Some(now),
+        match writer.request_keyframe(layer, kind) {
+            Ok(()) => {
+                track.keyframe_requests.retain(|(l, _)| *l != layer);
+                track.keyframe_requests.push((layer, now));
+            }
             Err(err) => tracing::debug!(peer = %origin, error = %err, "keyframe request failed"),
         }
         self.dirty.push(origin);

@@ -15,6 +15,7 @@
 //! [`turn`]).
 
 mod engine;
+mod layers;
 mod tcp;
 pub mod turn;
 
