@@ -9,12 +9,12 @@
 
 use crate::layers::{self, Quality, Timeline};
 use crate::tcp::{self, Connection, TcpEvent};
-use crate::{Command, MediaError, PeerEvent, SfuConfig};
+use crate::{Command, MediaError, PeerEvent, SfuConfig, Tap, TappedTrack};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 use str0m::bwe::{Bitrate, BweKind};
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::crypto::CryptoProvider;
@@ -151,6 +151,10 @@ struct TrackIn {
     kind: MediaKind,
     /// Simulcast layers seen so far (empty without simulcast).
     layers: Vec<Rid>,
+    /// The room's recorder knows this track (its `Tap::Opened` went through).
+    tap_announced: bool,
+    /// A packet for the room's recorder was dropped since the last one handed over.
+    tap_dropped: bool,
     /// When a keyframe was last asked for, per layer (`None`: no simulcast).
     keyframe_requests: Vec<(Option<Rid>, Instant)>,
 }
@@ -275,6 +279,8 @@ struct Engine {
     /// (room, member) pairs the court muted, kept while nobody is connected so that a
     /// later peer of the member starts muted.
     muted: HashSet<(String, String)>,
+    /// Rooms whose tracks go to a recorder, by room id.
+    taps: HashMap<u64, std::sync::mpsc::SyncSender<Tap>>,
     timers: BinaryHeap<Reverse<(Instant, PeerId)>>,
     /// Peers with output to poll.
     dirty: Vec<PeerId>,
@@ -295,6 +301,7 @@ impl Engine {
             rooms: HashMap::new(),
             members: HashMap::new(),
             muted: HashSet::new(),
+            taps: HashMap::new(),
             timers: BinaryHeap::new(),
             dirty: Vec::new(),
             next_peer: 1,
@@ -361,6 +368,7 @@ impl Engine {
                 member,
                 muted,
             } => self.set_muted(room, member, muted),
+            Command::Tap { room, sink } => self.set_tap(room, sink),
         }
     }
 
@@ -451,6 +459,35 @@ impl Engine {
         self.dirty.push(id);
         tracing::debug!(peer = %id, "SFU peer joined");
         Ok((id, answer.to_sdp_string()))
+    }
+
+    /// Starts (or stops) handing `room`'s tracks to a recorder.
+    fn set_tap(&mut self, room: String, sink: Option<std::sync::mpsc::SyncSender<Tap>>) {
+        let next_room = &mut self.next_room;
+        let room_id = *self.room_ids.entry(room.clone()).or_insert_with(|| {
+            *next_room += 1;
+            *next_room
+        });
+        let Some(sink) = sink else {
+            self.taps.remove(&room_id);
+            if self.rooms.get(&room_id).is_none_or(Vec::is_empty) {
+                self.rooms.remove(&room_id);
+                self.room_ids.remove(&room);
+            }
+            tracing::debug!(%room, "SFU tap stopped");
+            return;
+        };
+        // Each track is announced to the new recorder with its next packet.
+        for id in self.rooms.entry(room_id).or_default().iter() {
+            if let Some(peer) = self.peers.get_mut(id) {
+                for track in &mut peer.tracks_in {
+                    track.tap_announced = false;
+                    track.tap_dropped = false;
+                }
+            }
+        }
+        self.taps.insert(room_id, sink);
+        tracing::debug!(%room, "SFU tap started");
     }
 
     /// Records the court's mute of `member` in `room` and applies it to the member's peer.
@@ -726,6 +763,8 @@ impl Engine {
             mid,
             kind,
             layers: Vec::new(),
+            tap_announced: false,
+            tap_dropped: false,
             keyframe_requests: Vec::new(),
         });
         let room = peer.room;
@@ -766,6 +805,48 @@ impl Engine {
         }
         let available = track.layers.clone();
         let room = publisher.room;
+        // The recording keeps the top layer (or the only one). Nothing here may wait
+        // for the recorder: a full queue costs the recording a packet, never the room.
+        if let Some(sink) = self.taps.get(&room)
+            && (data.rid.is_none() || data.rid == Some(Rid::from(layers::HIGH)))
+        {
+            if !track.tap_announced {
+                let opened = Tap::Opened {
+                    track: TappedTrack {
+                        peer: origin,
+                        mid: data.mid.to_string(),
+                    },
+                    member: publisher.member.clone(),
+                    video: kind == MediaKind::Video,
+                };
+                track.tap_announced = sink.try_send(opened).is_ok();
+            }
+            let tapped = Tap::Media {
+                track: TappedTrack {
+                    peer: origin,
+                    mid: data.mid.to_string(),
+                },
+                rtp_time: data.time.numer(),
+                wall: wall_time(data.network_time),
+                data: data.data.clone(),
+                contiguous: data.contiguous && !track.tap_dropped,
+                sender_report: data
+                    .last_sender_info
+                    .map(|info| (info.ntp_time, info.rtp_time.numer())),
+            };
+            let sent = if track.tap_announced {
+                sink.try_send(tapped)
+            } else {
+                Err(std::sync::mpsc::TrySendError::Full(tapped))
+            };
+            match sent {
+                Ok(()) => track.tap_dropped = false,
+                Err(std::sync::mpsc::TrySendError::Full(_)) => track.tap_dropped = true,
+                Err(std::sync::mpsc::TrySendError::Disconnected(_)) => {
+                    self.taps.remove(&room);
+                }
+            }
+        }
         if !data.contiguous {
             self.request_keyframe(origin, data.mid, data.rid, KeyframeRequestKind::Fir);
         }
@@ -965,6 +1046,19 @@ impl Engine {
                 }
             }
         }
+        if let Some(sink) = self.taps.get(&peer.room) {
+            for track in &peer.tracks_in {
+                let closed = Tap::Closed {
+                    track: TappedTrack {
+                        peer: id,
+                        mid: track.mid.to_string(),
+                    },
+                };
+                if track.tap_announced && sink.try_send(closed).is_err() {
+                    tracing::warn!(peer = %id, "recorder queue full: a track's end is not recorded");
+                }
+            }
+        }
         if let Some(members) = self.rooms.get_mut(&peer.room) {
             members.retain(|p| *p != id);
             for other in members.iter() {
@@ -984,12 +1078,25 @@ impl Engine {
                 }
                 self.dirty.push(*other);
             }
-            if members.is_empty() {
+            // An empty room is forgotten, unless it is being recorded (the tap is kept
+            // for whoever comes back).
+            if members.is_empty() && !self.taps.contains_key(&peer.room) {
                 self.rooms.remove(&peer.room);
                 self.room_ids.retain(|_, room| *room != peer.room);
             }
         }
         let _ = peer.events.send(PeerEvent::Closed);
         tracing::debug!(peer = %id, member = %peer.member, "SFU peer left");
+    }
+}
+
+/// The wall-clock time of an instant of the engine's clock (a packet's arrival).
+fn wall_time(at: Instant) -> SystemTime {
+    let now = Instant::now();
+    let wall = SystemTime::now();
+    if at <= now {
+        wall.checked_sub(now.duration_since(at)).unwrap_or(wall)
+    } else {
+        wall.checked_add(at.duration_since(now)).unwrap_or(wall)
     }
 }

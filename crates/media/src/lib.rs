@@ -10,6 +10,9 @@
 //! forwarding one member's audio to everyone, the court's mute, which holds for the
 //! member's later connections to the room too.
 //!
+//! [`Sfu::tap`] hands every track published in a room, as it arrives, to the room's
+//! recorder (see [`recording`]).
+//!
 //! Browsers reach it over UDP, or where UDP is blocked over ICE-TCP (a passive TCP
 //! candidate on the same port number), or through the court's TURN servers (see
 //! [`turn`]).
@@ -86,6 +89,44 @@ pub struct Joined {
     pub events: mpsc::UnboundedReceiver<PeerEvent>,
 }
 
+/// A track published in a tapped room, as the recorder names it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TappedTrack {
+    /// The publishing connection (a member who reconnects publishes anew).
+    pub peer: PeerId,
+    /// The track's media line in that connection.
+    pub mid: String,
+}
+
+/// What a tapped room's recorder receives, in order, on its channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tap {
+    /// A published track (already published when the tap started, or new).
+    Opened {
+        track: TappedTrack,
+        /// The publishing member (the room's member id).
+        member: String,
+        video: bool,
+    },
+    /// One Opus packet or VP8 frame as it arrived (the top simulcast layer only).
+    Media {
+        track: TappedTrack,
+        /// The RTP timestamp, extended to 64 bits (48 kHz audio, 90 kHz video).
+        rtp_time: u64,
+        /// When it arrived.
+        wall: std::time::SystemTime,
+        /// The payload, shared with the forwarding (no copy).
+        data: std::sync::Arc<[u8]>,
+        /// `false` after a loss: packets lost on the way, or dropped for the recorder
+        /// (its queue full).
+        contiguous: bool,
+        /// The stream's latest sender report: its NTP time and extended RTP time.
+        sender_report: Option<(std::time::SystemTime, u64)>,
+    },
+    /// The track ended (its publisher left or its connection dropped).
+    Closed { track: TappedTrack },
+}
+
 pub(crate) enum Command {
     Join {
         room: String,
@@ -106,6 +147,10 @@ pub(crate) enum Command {
         room: String,
         member: String,
         muted: bool,
+    },
+    Tap {
+        room: String,
+        sink: Option<std::sync::mpsc::SyncSender<Tap>>,
     },
 }
 
@@ -185,6 +230,23 @@ impl Sfu {
     pub fn leave(&self, peer: PeerId) {
         // A stopped engine has no peers left to end.
         let _ = self.commands.send(Command::Leave { peer });
+    }
+
+    /// Hands every track published in `room` to `sink` from now on (`None`: stop; the
+    /// sink's channel also ends when its receiver is dropped). A full channel drops
+    /// packets for the recorder only, which sees the loss (`contiguous: false`) — the
+    /// forwarding never waits for a disk.
+    pub fn tap(
+        &self,
+        room: &str,
+        sink: Option<std::sync::mpsc::SyncSender<Tap>>,
+    ) -> Result<(), MediaError> {
+        self.commands
+            .send(Command::Tap {
+                room: room.to_owned(),
+                sink,
+            })
+            .map_err(|_| MediaError::Stopped)
     }
 
     /// Mutes (or unmutes) `member` in `room`: while muted, no subscriber receives the

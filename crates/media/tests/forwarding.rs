@@ -2,9 +2,10 @@
 //! the other peer's track, forwards RTP from one client to the other, and stops the track
 //! at the subscriber when its publisher leaves; and the court's mute drops a member's
 //! audio at the SFU until it is lifted, even for a member who connects while muted; and
-//! a client whose UDP is blocked connects over ICE-TCP (RFC 4571 framing) and gets media.
+//! a client whose UDP is blocked connects over ICE-TCP (RFC 4571 framing) and gets media;
+//! a tapped room hands its recorder every track as it arrives.
 
-use media::{PeerEvent, Sfu, SfuConfig};
+use media::{PeerEvent, Sfu, SfuConfig, Tap};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::sync::Arc;
@@ -553,5 +554,94 @@ async fn a_tcp_connection_that_is_not_ice_is_closed() {
     assert!(
         matches!(read, Ok(0)) || read.is_err_and(|e| e.kind() == ErrorKind::ConnectionReset),
         "the SFU hangs up"
+    );
+}
+
+#[tokio::test]
+async fn a_tapped_room_hands_every_packet_to_its_recorder() {
+    let sfu = Sfu::start(&SfuConfig::default()).expect("the SFU starts");
+    let (sink, recorder) = std::sync::mpsc::sync_channel(1024);
+    // Tapped before anyone comes: the tap waits for the room's members.
+    sfu.tap("hearing-4", Some(sink)).expect("tap");
+    let mut pair = Pair::join(sfu.clone(), "hearing-4").await;
+    pair.run(Duration::from_secs(15), 20).await;
+    assert!(pair.bob.received.len() >= 20, "forwarding goes on as usual");
+    let before_leaving = pair.sent;
+    sfu.leave(pair.alice_joined.peer);
+
+    let mut taps = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        match recorder.recv_timeout(Duration::from_millis(100)) {
+            Ok(tap) => {
+                let closed = matches!(tap, Tap::Closed { .. });
+                taps.push(tap);
+                if closed {
+                    break;
+                }
+            }
+            Err(_) => continue,
+        }
+    }
+    let Some(Tap::Opened {
+        track,
+        member,
+        video,
+    }) = taps.first()
+    else {
+        panic!("the track is announced first: {:?}", taps.first());
+    };
+    assert_eq!(member, "alice");
+    assert!(!video, "an audio track");
+    let media: Vec<(u64, Vec<u8>, bool)> = taps
+        .iter()
+        .filter_map(|tap| match tap {
+            Tap::Media {
+                track: t,
+                rtp_time,
+                data,
+                contiguous,
+                ..
+            } if t == track => Some((*rtp_time, data.to_vec(), *contiguous)),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        media.len() as u32 + 5 >= before_leaving,
+        "every packet alice sent reaches the recorder ({} of {before_leaving})",
+        media.len()
+    );
+    for pair in media.windows(2) {
+        assert_eq!(
+            pair[1].0 - pair[0].0,
+            960,
+            "20 ms apart on the 48 kHz clock"
+        );
+        let n = u32::from_be_bytes(pair[0].1[..4].try_into().expect("4 bytes"));
+        let next = u32::from_be_bytes(pair[1].1[..4].try_into().expect("4 bytes"));
+        assert_eq!(next, n + 1, "in order, none lost");
+    }
+    assert!(media.iter().skip(1).all(|m| m.2), "no loss on loopback");
+    assert!(
+        matches!(taps.last(), Some(Tap::Closed { track: t }) if t == track),
+        "the track's end is told when alice leaves"
+    );
+    // Untapped: nothing more arrives, and the channel is let go.
+    sfu.tap("hearing-4", None).expect("untap");
+    let gone = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if matches!(
+                recorder.try_recv(),
+                Err(std::sync::mpsc::TryRecvError::Disconnected)
+            ) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(
+        gone.is_ok(),
+        "the SFU drops its end of the recorder's channel"
     );
 }
