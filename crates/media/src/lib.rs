@@ -19,6 +19,7 @@
 
 mod engine;
 mod layers;
+pub mod recording;
 mod tcp;
 pub mod turn;
 
