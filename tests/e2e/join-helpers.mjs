@@ -176,3 +176,36 @@ export async function phoneContext(browser, server) {
   const problems = collectProblems(page);
   return { context, page, problems };
 }
+
+/** What the join page says once the SMS code is on its way. */
+export const CODE_SENT = '如会议号与手机号码匹配，验证码已通过短信发送至该手机，5分钟内有效';
+
+/**
+ * A party signs in on /join/{会议号} (code from the SMS outbox through the clerk's API), passes the device check and
+ * the court rules, and the clerk admits them (check-in) into the room.
+ * @param {import('playwright-core').Page} page the party's page
+ * @param {{url: string, meeting: string, hearingId: string, clerkRequest: import('playwright-core').APIRequestContext, usedCodes?: Set<string>}} hearing
+ * @param {{name: string, phone: string, masked: string}} party
+ */
+export async function enterRoom(page, hearing, party) {
+  const { url, meeting, hearingId, clerkRequest } = hearing;
+  await page.goto(`${url}/join/${meeting}`);
+  await page.getByLabel('手机号码', { exact: true }).fill(party.phone);
+  await page.getByRole('button', { name: '获取验证码', exact: true }).click();
+  await page.getByTestId('code-sent').filter({ hasText: CODE_SENT }).waitFor();
+  const code = await joinCodeFor(clerkRequest, url, hearingId, party.masked, hearing.usedCodes);
+  await page.getByLabel('验证码', { exact: true }).fill(code);
+  await page.getByRole('button', { name: '进入庭审', exact: true }).click();
+  await page.getByTestId('device-check').waitFor();
+  await page.getByRole('button', { name: '继续', exact: true }).click();
+  await page.getByTestId('rules-check').check();
+  await page.getByRole('button', { name: '我已阅读并遵守', exact: true }).click();
+  await page.getByTestId('waiting-room').waitFor();
+  const base = `${url}/api/v1/hearings/${encodeURIComponent(hearingId)}`;
+  const detail = await (await clerkRequest.get(base)).json();
+  const participant = detail.participants.find((/** @type {{name: string}} */ p) => p.name === party.name);
+  assert.ok(participant, `participant ${party.name}`);
+  const admitted = await clerkRequest.post(`${base}/participants/${participant.id}/check-in`, { data: {} });
+  assert.equal(admitted.status(), 200, `the clerk admits ${party.name} (${await admitted.text()})`);
+  await page.getByTestId('room').waitFor();
+}

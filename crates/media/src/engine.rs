@@ -807,6 +807,7 @@ impl Engine {
         let room = publisher.room;
         // The recording keeps the top layer (or the only one). Nothing here may wait
         // for the recorder: a full queue costs the recording a packet, never the room.
+        let mut recorder_needs_keyframe = false;
         if let Some(sink) = self.taps.get(&room)
             && (data.rid.is_none() || data.rid == Some(Rid::from(layers::HIGH)))
         {
@@ -820,6 +821,9 @@ impl Engine {
                     video: kind == MediaKind::Video,
                 };
                 track.tap_announced = sink.try_send(opened).is_ok();
+                // A video file starts with a keyframe: ask for one now rather than wait
+                // for the browser's next.
+                recorder_needs_keyframe = track.tap_announced && kind == MediaKind::Video;
             }
             let tapped = Tap::Media {
                 track: TappedTrack {
@@ -847,7 +851,7 @@ impl Engine {
                 }
             }
         }
-        if !data.contiguous {
+        if !data.contiguous || recorder_needs_keyframe {
             self.request_keyframe(origin, data.mid, data.rid, KeyframeRequestKind::Fir);
         }
         let Some(members) = self.rooms.get(&room) else {

@@ -75,6 +75,16 @@ pub enum SmsCommand {
 pub enum AuditCommand {
     /// Check every link of the audit chain; names the first broken row.
     Verify,
+    /// Print events as JSON lines, oldest first (for the court's IT and for checks:
+    /// e.g. every recording file's SHA-256 is a `recording.file` event).
+    List {
+        /// Only this hearing's events.
+        #[arg(long)]
+        hearing: Option<uuid::Uuid>,
+        /// Only events of this action, e.g. `recording.file`.
+        #[arg(long)]
+        action: Option<String>,
+    },
 }
 
 pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<ExitCode> {
@@ -222,6 +232,25 @@ pub async fn audit(config: Config, command: AuditCommand) -> anyhow::Result<Exit
                 Ok(ExitCode::FAILURE)
             }
         },
+        AuditCommand::List { hearing, action } => {
+            const PAGE: i64 = 500;
+            let mut after = 0;
+            loop {
+                let events = store.audit_events(after, PAGE).await?;
+                let Some(last) = events.last() else {
+                    break;
+                };
+                after = last.seq;
+                for event in &events {
+                    let wanted = hearing.is_none_or(|h| event.hearing_id.map(|id| id.0) == Some(h))
+                        && action.as_deref().is_none_or(|a| a == event.action);
+                    if wanted {
+                        println!("{}", serde_json::to_string(event)?);
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

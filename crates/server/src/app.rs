@@ -45,6 +45,8 @@ pub struct AppState {
     pub presentations: Arc<Mutex<HashMap<court::HearingId, crate::http::evidence::Presentation>>>,
     /// The SFU every hearing's audio and video goes through.
     pub media: media::Sfu,
+    /// The recordings of the hearings in session.
+    pub recordings: Arc<crate::recording::Recorders>,
 }
 
 /// What identifies one version of a stored blob: size, last change, tag.
@@ -63,8 +65,13 @@ impl AppState {
             Duration::from_secs(config.login_lockout_seconds),
         );
         let media = media::Sfu::start(&config.media.sfu()).context("starting the SFU")?;
+        let recordings = Arc::new(crate::recording::Recorders::new(
+            &config.data_dir,
+            media.clone(),
+        ));
         Ok(Self {
             media,
+            recordings,
             store,
             config: Arc::new(config),
             metrics: Arc::new(Metrics::new()),
@@ -158,6 +165,11 @@ pub async fn launch(
         state.config.clone(),
         state.outbox_wakeup.clone(),
     ));
+    // Recordings a stopped process left open are closed, and hearings in session are
+    // recorded on, beside the serving.
+    let recordings = state.recordings.clone();
+    let store = state.store.clone();
+    tokio::spawn(async move { recordings.resume(&store).await });
     let app = crate::http::router(state);
     let served = axum::serve(
         listener,

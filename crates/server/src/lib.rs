@@ -13,5 +13,6 @@ pub mod notices;
 pub mod outbox;
 pub mod password;
 pub mod pdf;
+pub mod recording;
 pub mod staging;
 pub mod throttle;

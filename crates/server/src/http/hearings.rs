@@ -449,6 +449,8 @@ async fn change_state(
     if !notices.is_empty() {
         state.outbox_wakeup.notify_one();
     }
+    // The recording follows the state, in order (finishing goes on in the background).
+    state.recordings.follow(&state.store, &hearing).await;
     super::live::publish_state(&state, &hearing).await;
     Ok(ApiJson(detail(&state, hearing).await?))
 }

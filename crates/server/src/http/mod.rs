@@ -12,6 +12,7 @@ mod live;
 mod media;
 mod ops;
 mod participants;
+mod recordings;
 mod transcript;
 mod web;
 
@@ -43,6 +44,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "evidence", description = "证据: resumable uploads, the list, content, opinions (质证意见), presenting, ZIP"),
         (name = "transcript", description = "庭审笔录: versions, confirmation, signatures, corrections, PDF"),
         (name = "media", description = "庭审音视频: ICE servers (TURN credentials) for the SFU"),
+        (name = "recordings", description = "庭审录像: segments, files with SHA-256, gaps, downloads"),
         (name = "ops", description = "Health and metrics"),
     )
 )]
@@ -60,6 +62,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(transcript::router())
         .merge(evidence::router())
         .merge(media::router())
+        .merge(recordings::router())
         .merge(ops::router())
 }
 

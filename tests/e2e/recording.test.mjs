@@ -1,0 +1,201 @@
+/**
+ * Browser test of the hearing's recording (庭审录音录像, issue 5): the clerk in the staff room and the plaintiff on a
+ * phone (Chromium, fake camera and microphone) are in the room; the clerk opens the hearing (开庭), a few seconds pass,
+ * the clerk closes it (闭庭). Then, through the staff's API: the segment is finished, every published track has its
+ * file (Opus in Ogg at 48 kHz, VP8 in IVF at the size the browser sent), `ffprobe` reads each one and its duration is
+ * the session's within a second, each participant has a WebM, the manifest maps every track to the wall clock, every
+ * downloaded file's SHA-256 is the manifest's and is in the audit log.
+ */
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { WEB_FROM_DISK_ARGS, demoMeetingNumber, eventually } from './helpers.mjs';
+import { MEDIA_ARGS, PARTIES, deskContext, enterRoom, hearingIdOf, phoneContext } from './join-helpers.mjs';
+import { BINARY, CHROMIUM, CHROMIUM_ARGS, startServer } from './server.mjs';
+
+const run = promisify(execFile);
+/** Without it Chromium gathers no ICE candidate on loopback, where the SFU listens in tests. */
+const LOOPBACK_ARGS = ['--allow-loopback-in-peer-connection'];
+/** How long the hearing is in session. */
+const SESSION_MS = 8_000;
+
+/** @type {import('./server.mjs').RunningServer} */
+let server;
+/** @type {import('playwright-core').Browser} */
+let browser;
+let meeting = '';
+let hearingId = '';
+let scratch = '';
+
+/**
+ * `ffprobe`'s view of a file: its streams and container duration.
+ * @param {string} file
+ * @returns {Promise<{streams: {codec_name: string, sample_rate?: string, width?: number, height?: number}[], format: {duration?: string}}>}
+ */
+async function probe(file) {
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_streams', '-show_format', '-of', 'json', file]);
+  return JSON.parse(stdout);
+}
+
+/**
+ * The duration of a file by decoding it through (a container's header may not say it, as IVF's does not).
+ * @param {string} file
+ */
+async function decodedSeconds(file) {
+  const { stderr } = await run('ffmpeg', ['-v', 'error', '-stats', '-i', file, '-f', 'null', '-'], { maxBuffer: 16 * 1024 * 1024 });
+  const times = [...stderr.matchAll(/time=(\d+):(\d+):(\d+(?:\.\d+)?)/g)];
+  const last = times.at(-1);
+  assert.ok(last, `ffmpeg decodes ${path.basename(file)}: ${stderr.slice(-400)}`);
+  return Number(last[1]) * 3600 + Number(last[2]) * 60 + Number(last[3]);
+}
+
+/**
+ * The size of the top video layer a page sends.
+ * @param {import('playwright-core').Page} page
+ */
+async function sentSize(page) {
+  return page.evaluate(async () => {
+    const pc = /** @type {{__ccMedia?: import('../../web/lib/rtc.js').MediaSession}} */ (/** @type {unknown} */ (window)).__ccMedia?.connection;
+    let best = { width: 0, height: 0 };
+    if (!pc) return best;
+    (await pc.getStats()).forEach((report) => {
+      if (report.type === 'outbound-rtp' && report.kind === 'video' && (report.frameWidth ?? 0) > best.width) {
+        best = { width: report.frameWidth, height: report.frameHeight };
+      }
+    });
+    return best;
+  });
+}
+
+describe('the hearing is recorded', () => {
+  before(async () => {
+    server = await startServer();
+    meeting = demoMeetingNumber(server.output());
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...MEDIA_ARGS, ...LOOPBACK_ARGS, ...WEB_FROM_DISK_ARGS], headless: true });
+    scratch = await mkdtemp(path.join(tmpdir(), 'cloudcourt-recording-'));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  test('from 开庭 to 闭庭: every track on file, ffprobe-valid, as long as the session, hashed and audited', async () => {
+    const clerk = await deskContext(browser, server, 'clerk');
+    const party = await phoneContext(browser, server);
+    try {
+      const request = clerk.context.request;
+      hearingId = await hearingIdOf(request, server.url, meeting);
+      const base = `${server.url}/api/v1/hearings/${encodeURIComponent(hearingId)}`;
+      const transition = async (/** @type {string} */ name) => {
+        const response = await request.post(`${base}/transitions`, { data: { transition: name } });
+        assert.equal(response.status(), 200, `${name}: ${await response.text()}`);
+      };
+      await clerk.page.goto(`${server.url}/console/#/hearings/${encodeURIComponent(hearingId)}/room`);
+      await clerk.page.getByTestId('staff-room').getByTestId('connection').filter({ hasText: '已连接' }).waitFor();
+      await transition('open');
+      await enterRoom(party.page, { url: server.url, meeting, hearingId, clerkRequest: request }, PARTIES.plaintiff);
+      // Both publish before the session opens: the recording starts with 开庭, not before.
+      await eventually(async () => assert.ok((await sentSize(party.page)).width > 0, 'the party sends video'), 20_000, 250);
+      await eventually(async () => assert.ok((await sentSize(clerk.page)).width > 0, 'the clerk sends video'), 20_000, 250);
+
+      await transition('start');
+      const started = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, SESSION_MS));
+      const sizes = { party: await sentSize(party.page), clerk: await sentSize(clerk.page) };
+      await transition('close');
+      const session = (Date.now() - started) / 1000;
+
+      // Finishing (the WebM files by ffmpeg) goes on after 闭庭.
+      /** @type {any} */
+      let segment;
+      await eventually(
+        async () => {
+          const response = await request.get(`${base}/recordings`);
+          assert.equal(response.status(), 200);
+          const segments = await response.json();
+          assert.equal(segments.length, 1, 'one segment');
+          segment = segments[0];
+          assert.equal(segment.manifest.state, 'finished', `the recording is finished: ${segment.manifest.state}`);
+        },
+        60_000,
+        500,
+      );
+      const manifest = segment.manifest;
+      const detail = await (await request.get(base)).json();
+      const plaintiff = detail.participants.find((/** @type {{name: string}} */ p) => p.name === PARTIES.plaintiff.name);
+      const tracks = /** @type {any[]} */ (manifest.tracks);
+      const kinds = tracks.map((t) => `${t.role}:${t.kind}`).sort();
+      assert.deepEqual(kinds, ['clerk:audio', 'clerk:video', 'plaintiff:audio', 'plaintiff:video'], 'every published track');
+      for (const track of tracks) {
+        assert.ok(track.first_packet_at, `${track.file} knows when its first packet came`);
+        assert.ok(Array.isArray(track.sender_reports), `${track.file} keeps the RTP-to-wall-clock mapping`);
+      }
+      assert.ok(tracks.some((t) => t.participant_id === plaintiff.id && t.name === PARTIES.plaintiff.name));
+
+      // Every file listed downloads with its hash, and ffprobe reads the media.
+      // The audit log, as the court's IT reads it.
+      const { stdout } = await run(BINARY, ['audit', '--data-dir', server.dataDir, 'list', '--hearing', hearingId, '--action', 'recording.file']);
+      const audit = stdout
+        .split('\n')
+        .filter((line) => line.trim())
+        .map((line) => JSON.parse(line));
+      for (const file of /** @type {any[]} */ (manifest.files)) {
+        const link = segment.files.find((/** @type {{file: string}} */ f) => f.file === file.file);
+        assert.ok(link, `${file.file} has a download link`);
+        const response = await request.get(`${server.url}${link.url}`);
+        assert.equal(response.status(), 200, `download ${file.file}`);
+        const bytes = await response.body();
+        assert.equal(createHash('sha256').update(bytes).digest('hex'), file.sha256, `${file.file}: the manifest's SHA-256`);
+        await writeFile(path.join(scratch, file.file), bytes);
+        assert.ok(
+          audit.some((/** @type {any} */ e) => e.details?.file === file.file && e.details?.sha256 === file.sha256),
+          `${file.file}'s hash is in the audit log`,
+        );
+      }
+      for (const track of tracks) {
+        const file = path.join(scratch, track.file);
+        const info = await probe(file);
+        const stream = info.streams[0];
+        if (track.kind === 'audio') {
+          assert.equal(stream.codec_name, 'opus', `${track.file} is Opus`);
+          assert.equal(stream.sample_rate, '48000', `${track.file} at 48 kHz`);
+        } else {
+          assert.equal(stream.codec_name, 'vp8', `${track.file} is VP8`);
+          const sent = track.role === 'clerk' ? sizes.clerk : sizes.party;
+          assert.deepEqual({ width: stream.width, height: stream.height }, sent, `${track.file} at the sent size`);
+        }
+        const seconds = await decodedSeconds(file);
+        assert.ok(Math.abs(seconds - session) <= 1, `${track.file} lasts ${seconds} s, the session ${session} s`);
+      }
+      // A WebM per participant, audio and video together.
+      for (const output of /** @type {any[]} */ (manifest.outputs.participants)) {
+        const info = await probe(path.join(scratch, output.file));
+        const codecs = info.streams.map((s) => s.codec_name).sort();
+        assert.deepEqual(codecs, ['opus', 'vp8'], `${output.file} holds both`);
+        assert.ok(Math.abs(Number(info.format.duration) - session) <= 1, `${output.file} lasts the session`);
+      }
+      assert.equal(manifest.outputs.participants.length, 2, 'a WebM for the clerk and one for the plaintiff');
+
+      // Only listed names download: nothing else of the disk.
+      for (const name of ['..%2F..%2Fcloudcourt.db', 'nope.ogg']) {
+        const response = await request.get(`${base}/recordings/1/${name}`);
+        assert.equal(response.status(), 404, `${name} is not served`);
+      }
+      // A party may not list or download the recording.
+      const partyList = await party.context.request.get(`${base}/recordings`);
+      assert.equal(partyList.status(), 401);
+    } finally {
+      await clerk.context.close();
+      await party.context.close();
+    }
+  });
+});
