@@ -64,6 +64,7 @@ impl AppState {
             config.login_max_failures,
             Duration::from_secs(config.login_lockout_seconds),
         );
+        let join_requests = Throttle::new(config.join_max_requests, Duration::from_secs(10 * 60));
         let media = media::Sfu::start(&config.media.sfu()).context("starting the SFU")?;
         let recordings = Arc::new(crate::recording::Recorders::new(
             &config.data_dir,
@@ -78,7 +79,7 @@ impl AppState {
             login_throttle: Arc::new(login_throttle),
             outbox_wakeup: Arc::new(tokio::sync::Notify::new()),
             live: Arc::new(crate::live::LiveHub::default()),
-            join_requests: Arc::new(Throttle::new(10, Duration::from_secs(10 * 60))),
+            join_requests: Arc::new(join_requests),
             join_failures: Arc::new(Throttle::new(5, Duration::from_secs(15 * 60))),
             pdf: Arc::default(),
             blobs,

@@ -81,6 +81,9 @@ pub struct Config {
     pub login_max_failures: u32,
     /// How long a sign-in lock-out lasts, in seconds.
     pub login_lockout_seconds: u64,
+    /// Join-code requests allowed per phone in 10 minutes (an address counts double,
+    /// so it gets half); a load test from one machine raises it.
+    pub join_max_requests: u32,
     pub sms: SmsSettings,
     #[serde(default)]
     pub pdf: PdfSettings,
@@ -213,6 +216,7 @@ impl Default for Config {
             max_json_bytes: 64 * 1024,
             login_max_failures: 5,
             login_lockout_seconds: 15 * 60,
+            join_max_requests: 10,
             sms: SmsSettings::default(),
             pdf: PdfSettings::default(),
             blobs: store::blobs::BlobConfig::default(),
