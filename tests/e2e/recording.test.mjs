@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -57,7 +57,8 @@ async function decodedSeconds(file) {
 }
 
 /**
- * The size of the top video layer a page sends.
+ * The size of the top video layer a page sends, once every layer it sends (simulcast: low and high) is flowing —
+ * a browser starts with the low layer and adds the high one when its bandwidth estimate allows.
  * @param {import('playwright-core').Page} page
  */
 async function sentSize(page) {
@@ -65,12 +66,13 @@ async function sentSize(page) {
     const pc = /** @type {{__ccMedia?: import('../../web/lib/rtc.js').MediaSession}} */ (/** @type {unknown} */ (window)).__ccMedia?.connection;
     let best = { width: 0, height: 0 };
     if (!pc) return best;
+    let idle = false;
     (await pc.getStats()).forEach((report) => {
-      if (report.type === 'outbound-rtp' && report.kind === 'video' && (report.frameWidth ?? 0) > best.width) {
-        best = { width: report.frameWidth, height: report.frameHeight };
-      }
+      if (report.type !== 'outbound-rtp' || report.kind !== 'video') return;
+      if (!(report.framesEncoded > 0) || !(report.frameWidth > 0)) idle = true;
+      if ((report.frameWidth ?? 0) > best.width) best = { width: report.frameWidth, height: report.frameHeight };
     });
-    return best;
+    return idle ? { width: 0, height: 0 } : best;
   });
 }
 
@@ -112,7 +114,7 @@ describe('the hearing is recorded', () => {
       await new Promise((resolve) => setTimeout(resolve, SESSION_MS));
       const sizes = { party: await sentSize(party.page), clerk: await sentSize(clerk.page) };
       await transition('close');
-      const session = (Date.now() - started) / 1000;
+      const wallSession = (Date.now() - started) / 1000;
 
       // Finishing (the WebM files by ffmpeg) goes on after 闭庭.
       /** @type {any} */
@@ -130,6 +132,9 @@ describe('the hearing is recorded', () => {
         500,
       );
       const manifest = segment.manifest;
+      // The session as the server lived it: from 开庭 to 闭庭 (the requests' own time excluded).
+      const session = (Date.parse(manifest.ended_at) - Date.parse(manifest.started_at)) / 1000;
+      assert.ok(Math.abs(session - wallSession) < 2, `the recorded session (${session} s) is the one the test held (${wallSession} s)`);
       const detail = await (await request.get(base)).json();
       const plaintiff = detail.participants.find((/** @type {{name: string}} */ p) => p.name === PARTIES.plaintiff.name);
       const tracks = /** @type {any[]} */ (manifest.tracks);
@@ -174,7 +179,8 @@ describe('the hearing is recorded', () => {
           assert.deepEqual({ width: stream.width, height: stream.height }, sent, `${track.file} at the sent size`);
         }
         const seconds = await decodedSeconds(file);
-        assert.ok(Math.abs(seconds - session) <= 1, `${track.file} lasts ${seconds} s, the session ${session} s`);
+        const gaps = JSON.stringify(segment.gaps.filter((/** @type {any} */ g) => g.participant_id === track.participant_id));
+        assert.ok(Math.abs(seconds - session) <= 1, `${track.file} lasts ${seconds} s, the session ${session} s (gaps: ${gaps})`);
       }
       // A WebM per participant, audio and video together.
       for (const output of /** @type {any[]} */ (manifest.outputs.participants)) {
@@ -190,6 +196,26 @@ describe('the hearing is recorded', () => {
         const response = await request.get(`${base}/recordings/1/${name}`);
         assert.equal(response.status(), 404, `${name} is not served`);
       }
+      // The clerk's console lists the segment and its files with their hashes; a link downloads the file.
+      await clerk.page.goto(`${server.url}/console/#/hearings/${encodeURIComponent(hearingId)}`);
+      const panel = clerk.page.getByTestId('recordings');
+      await panel.getByTestId('recording-state').filter({ hasText: '已完成' }).waitFor();
+      await panel.getByRole('heading', { name: '第1段' }).waitFor();
+      const listedFiles = panel.getByTestId('recording-file');
+      assert.equal(await listedFiles.count(), manifest.files.length + 1, 'every file and the manifest');
+      for (const file of /** @type {any[]} */ (manifest.files)) {
+        const row = listedFiles.filter({ hasText: file.file });
+        assert.equal(await row.locator('code.sha').getAttribute('data-sha256'), file.sha256, `${file.file}'s hash is shown`);
+      }
+      const webm = manifest.outputs.participants[0].file;
+      const [download] = await Promise.all([clerk.page.waitForEvent('download'), listedFiles.filter({ hasText: webm }).getByRole('link').click()]);
+      assert.equal(download.suggestedFilename(), webm);
+      const saved = await download.path();
+      assert.ok(saved, 'the download finished');
+      const expected = manifest.files.find((/** @type {any} */ f) => f.file === webm).sha256;
+      assert.equal(createHash('sha256').update(await readFile(saved)).digest('hex'), expected, 'the downloaded WebM is the recorded one');
+      assert.deepEqual(clerk.problems, []);
+
       // A party may not list or download the recording.
       const partyList = await party.context.request.get(`${base}/recordings`);
       assert.equal(partyList.status(), 401);

@@ -3,7 +3,8 @@
  * transitions, 修改开庭时间 and 开庭通知. While an invitation waits to be sent (or to be retried) it re-reads the hearing.
  * The live channel shows each participant's presence (在线/离线, 等待入庭, 已签到) with 准许入庭 (check-in); 进入庭审室
  * opens the staff's hearing room (`#/hearings/{id}/room`), 庭审笔录 the transcript editor (`#/hearings/{id}/transcript`),
- * 证据 the hearing's evidence (`#/hearings/{id}/evidence`, data-testid `open-evidence`).
+ * 证据 the hearing's evidence (`#/hearings/{id}/evidence`, data-testid `open-evidence`). Beside them, 庭审录像: the
+ * recording's segments and files (<cc-recordings>).
  */
 
 import { checkInParticipant, deleteParticipant, getHearing, resendInvitation, transitionHearing } from '../lib/api.js';
@@ -14,6 +15,7 @@ import { LiveClient } from '../lib/live.js';
 import { confirmDialog } from './cc-confirm-dialog.js';
 import { CcInvitationPanel, SENDABLE } from './cc-invitation-panel.js';
 import { CcParticipantForm } from './cc-participant-form.js';
+import { CcRecordings } from './cc-recordings.js';
 import { CcRescheduleForm } from './cc-reschedule-form.js';
 import { CcSmsStatus } from './cc-sms-status.js';
 
@@ -69,6 +71,7 @@ export class CcHearingDetail extends HTMLElement {
   #addForm = /** @type {CcParticipantForm} */ (document.createElement('cc-participant-form'));
   #addBox = h('div', { class: 'add-participant' });
   #invitations = create('cc-invitation-panel', CcInvitationPanel);
+  #recordings = create('cc-recordings', CcRecordings);
   /** What each part was last drawn from, so a re-read that changed nothing leaves forms and focus alone. */
   /** @type {Map<string, string>} */
   #drawn = new Map();
@@ -94,6 +97,7 @@ export class CcHearingDetail extends HTMLElement {
     this.#drawn.clear();
     this.#addForm.setup(hearingId);
     this.#invitations.setup(hearingId, court.time_zone);
+    this.#recordings.setup(hearingId, court.time_zone);
     this.#addBox.append(this.#addForm);
     const actionsTitle = uid('actions-title');
     replaceChildren(
@@ -134,7 +138,7 @@ export class CcHearingDetail extends HTMLElement {
       this.#partsStatus,
       this.#addBox,
     );
-    replaceChildren(this.#side, this.#actions, this.#invitations, this.#bench);
+    replaceChildren(this.#side, this.#actions, this.#invitations, this.#recordings, this.#bench);
     replaceChildren(
       this,
       h('p', { class: 'back' }, h('a', { class: 'back-link', i18n: 'detail.back', attrs: { href: '#/hearings' } })),

@@ -43,6 +43,8 @@ const RECEIVE_BUFFER: usize = 2048;
 /// The bandwidth a new subscriber is assumed to have until its estimator knows better:
 /// the low layer of a few videos, so a phone on a poor network starts watchable.
 const INITIAL_ESTIMATE: Bitrate = Bitrate::kbps(600);
+/// A simulcast layer silent this long is taken as paused by its browser.
+const LAYER_PAUSED: Duration = Duration::from_millis(1500);
 /// How often idle ICE-TCP connections are looked for.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(2);
 
@@ -149,10 +151,17 @@ pub(crate) fn spawn(
 struct TrackIn {
     mid: Mid,
     kind: MediaKind,
-    /// Simulcast layers seen so far (empty without simulcast).
-    layers: Vec<Rid>,
+    /// Simulcast layers seen, with when each last arrived (empty without simulcast).
+    layers: Vec<(Rid, Instant)>,
+    /// The simulcast layer the recording takes now, and its timeline (continuous across
+    /// the recorded layer's switches).
+    tap_layer: Option<Rid>,
+    tap_timeline: Timeline,
     /// The room's recorder knows this track (its `Tap::Opened` went through).
     tap_announced: bool,
+    /// The recorder has had a keyframe of this (video) track since it was announced:
+    /// until then, its file cannot start and a keyframe is asked for.
+    tap_keyframed: bool,
     /// A packet for the room's recorder was dropped since the last one handed over.
     tap_dropped: bool,
     /// When a keyframe was last asked for, per layer (`None`: no simulcast).
@@ -482,6 +491,7 @@ impl Engine {
             if let Some(peer) = self.peers.get_mut(id) {
                 for track in &mut peer.tracks_in {
                     track.tap_announced = false;
+                    track.tap_keyframed = false;
                     track.tap_dropped = false;
                 }
             }
@@ -763,7 +773,10 @@ impl Engine {
             mid,
             kind,
             layers: Vec::new(),
+            tap_layer: None,
+            tap_timeline: Timeline::default(),
             tap_announced: false,
+            tap_keyframed: false,
             tap_dropped: false,
             keyframe_requests: Vec::new(),
         });
@@ -798,18 +811,43 @@ impl Engine {
         if publisher.muted && kind == MediaKind::Audio {
             return;
         }
-        if let Some(rid) = data.rid
-            && !track.layers.contains(&rid)
-        {
-            track.layers.push(rid);
+        if let Some(rid) = data.rid {
+            match track.layers.iter_mut().find(|(seen, _)| *seen == rid) {
+                Some(seen) => seen.1 = data.network_time,
+                None => track.layers.push((rid, data.network_time)),
+            }
         }
-        let available = track.layers.clone();
+        let available = live_layers(&track.layers, data.network_time);
         let room = publisher.room;
-        // The recording keeps the top layer (or the only one). Nothing here may wait
-        // for the recorder: a full queue costs the recording a packet, never the room.
-        let mut recorder_needs_keyframe = false;
+        let keyframe = kind == MediaKind::Video && data.is_keyframe();
+        // The recording keeps the best layer the publisher sends now (switching on a
+        // keyframe when it changes, like a subscriber on a perfect network). Nothing here
+        // may wait for the recorder: a full queue costs the recording a packet, never
+        // the room.
+        let mut recorder_needs_keyframe: Option<Option<Rid>> = None;
+        let recorded = match data.rid {
+            None => Some(false),
+            Some(_) => {
+                let target = layers::layer_for(Quality::High, &available);
+                if data.rid == track.tap_layer {
+                    if target != track.tap_layer {
+                        recorder_needs_keyframe = Some(target);
+                    }
+                    Some(false)
+                } else if data.rid == target && keyframe {
+                    let switched = track.tap_layer.is_some();
+                    track.tap_layer = target;
+                    Some(switched)
+                } else {
+                    if data.rid == target {
+                        recorder_needs_keyframe = Some(target);
+                    }
+                    None
+                }
+            }
+        };
         if let Some(sink) = self.taps.get(&room)
-            && (data.rid.is_none() || data.rid == Some(Rid::from(layers::HIGH)))
+            && let Some(switched) = recorded
         {
             if !track.tap_announced {
                 let opened = Tap::Opened {
@@ -821,22 +859,34 @@ impl Engine {
                     video: kind == MediaKind::Video,
                 };
                 track.tap_announced = sink.try_send(opened).is_ok();
-                // A video file starts with a keyframe: ask for one now rather than wait
-                // for the browser's next.
-                recorder_needs_keyframe = track.tap_announced && kind == MediaKind::Video;
+                track.tap_keyframed = false;
             }
+            // A video file starts with a keyframe: ask for one (again, past the request
+            // interval) rather than wait for the browser's next.
+            if kind == MediaKind::Video && track.tap_announced && !track.tap_keyframed {
+                if keyframe {
+                    track.tap_keyframed = true;
+                } else {
+                    recorder_needs_keyframe = Some(data.rid);
+                }
+            }
+            let time = track
+                .tap_timeline
+                .map(data.time, data.network_time, switched);
+            let shift = time.numer().wrapping_sub(data.time.numer());
             let tapped = Tap::Media {
                 track: TappedTrack {
                     peer: origin,
                     mid: data.mid.to_string(),
                 },
-                rtp_time: data.time.numer(),
+                rtp_time: time.numer(),
                 wall: wall_time(data.network_time),
                 data: data.data.clone(),
                 contiguous: data.contiguous && !track.tap_dropped,
+                // The report's RTP time on the recorded timeline, as the packets'.
                 sender_report: data
                     .last_sender_info
-                    .map(|info| (info.ntp_time, info.rtp_time.numer())),
+                    .map(|info| (info.ntp_time, info.rtp_time.numer().wrapping_add(shift))),
             };
             let sent = if track.tap_announced {
                 sink.try_send(tapped)
@@ -851,13 +901,17 @@ impl Engine {
                 }
             }
         }
-        if !data.contiguous || recorder_needs_keyframe {
+        if !data.contiguous {
             self.request_keyframe(origin, data.mid, data.rid, KeyframeRequestKind::Fir);
+        }
+        if let Some(layer) = recorder_needs_keyframe
+            && self.taps.contains_key(&room)
+        {
+            self.request_keyframe(origin, data.mid, layer, KeyframeRequestKind::Fir);
         }
         let Some(members) = self.rooms.get(&room) else {
             return;
         };
-        let keyframe = kind == MediaKind::Video && data.is_keyframe();
         let mut wanted_keyframes: Vec<Option<Rid>> = Vec::new();
         for subscriber_id in members {
             if *subscriber_id == origin {
@@ -922,11 +976,11 @@ impl Engine {
         }
     }
 
-    /// The simulcast layers a publisher's track has been seen sending.
+    /// The simulcast layers a publisher's track is sending now.
     fn available_layers(&self, origin: PeerId, mid: Mid) -> Option<Vec<Rid>> {
         let peer = self.peers.get(&origin)?;
         let track = peer.tracks_in.iter().find(|t| t.mid == mid)?;
-        Some(track.layers.clone())
+        Some(live_layers(&track.layers, Instant::now()))
     }
 
     /// Re-decides what a subscriber's downlink affords from its bandwidth estimate, and
@@ -1092,6 +1146,16 @@ impl Engine {
         let _ = peer.events.send(PeerEvent::Closed);
         tracing::debug!(peer = %id, member = %peer.member, "SFU peer left");
     }
+}
+
+/// The layers that arrived lately: a browser pauses its top layer when its uplink
+/// cannot carry it, and nobody should wait for a layer that is not coming.
+fn live_layers(layers: &[(Rid, Instant)], now: Instant) -> Vec<Rid> {
+    layers
+        .iter()
+        .filter(|(_, seen)| now.saturating_duration_since(*seen) < LAYER_PAUSED)
+        .map(|(rid, _)| *rid)
+        .collect()
 }
 
 /// The wall-clock time of an instant of the engine's clock (a packet's arrival).
