@@ -4,7 +4,10 @@
  * the clerk closes it (闭庭). Then, through the staff's API: the segment is finished, every published track has its
  * file (Opus in Ogg at 48 kHz, VP8 in IVF at the size the browser sent), `ffprobe` reads each one and its duration is
  * the session's within a second, each participant has a WebM, the manifest maps every track to the wall clock, every
- * downloaded file's SHA-256 is the manifest's and is in the audit log.
+ * downloaded file's SHA-256 is the manifest's and is in the audit log. And a crash: the server is killed (`kill -9`)
+ * mid-session and started again on its data; what was written until the kill is recovered (ffprobe-valid, as long as
+ * the session ran, an `interruption` gap registered, hashed and audited), and the hearing, still in session, is
+ * recorded on in a second segment.
  */
 
 import assert from 'node:assert/strict';
@@ -17,7 +20,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { WEB_FROM_DISK_ARGS, demoMeetingNumber, eventually } from './helpers.mjs';
-import { MEDIA_ARGS, PARTIES, deskContext, enterRoom, hearingIdOf, phoneContext } from './join-helpers.mjs';
+import { MEDIA_ARGS, PARTIES, deskContext, enterRoom, hearingIdOf, phoneContext, staffLogin } from './join-helpers.mjs';
 import { BINARY, CHROMIUM, CHROMIUM_ARGS, startServer } from './server.mjs';
 
 const run = promisify(execFile);
@@ -222,6 +225,128 @@ describe('the hearing is recorded', () => {
     } finally {
       await clerk.context.close();
       await party.context.close();
+    }
+  });
+});
+
+/**
+ * The audit events of a hearing with one action, read by the CLI from a server's data directory.
+ * @param {string} dataDir
+ * @param {string} hearing
+ * @param {string} action
+ * @returns {Promise<any[]>}
+ */
+async function auditEvents(dataDir, hearing, action) {
+  const { stdout } = await run(BINARY, ['audit', '--data-dir', dataDir, 'list', '--hearing', hearing, '--action', action]);
+  return stdout
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line) => JSON.parse(line));
+}
+
+describe('a crash mid-session keeps the recording', () => {
+  /** @type {import('./server.mjs').RunningServer | undefined} */
+  let first;
+  /** @type {import('./server.mjs').RunningServer | undefined} */
+  let again;
+  /** @type {import('playwright-core').Browser} */
+  let crashBrowser;
+  let files = '';
+
+  before(async () => {
+    first = await startServer();
+    files = await mkdtemp(path.join(tmpdir(), 'cloudcourt-recording-crash-'));
+    crashBrowser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...MEDIA_ARGS, ...LOOPBACK_ARGS, ...WEB_FROM_DISK_ARGS], headless: true });
+  });
+
+  after(async () => {
+    await crashBrowser?.close();
+    await first?.crash();
+    await again?.stop();
+    if (files) await rm(files, { recursive: true, force: true });
+  });
+
+  test('kill -9 while in session: the files are recovered, the gap registered, the hearing recorded on', async () => {
+    assert.ok(first);
+    const number = demoMeetingNumber(first.output());
+    const clerk = await deskContext(crashBrowser, first, 'clerk');
+    const party = await phoneContext(crashBrowser, first);
+    const request = clerk.context.request;
+    const id = await hearingIdOf(request, first.url, number);
+    const transition = async (/** @type {import('playwright-core').APIRequestContext} */ api, /** @type {string} */ base, /** @type {string} */ name) => {
+      const response = await api.post(`${base}/api/v1/hearings/${encodeURIComponent(id)}/transitions`, { data: { transition: name } });
+      assert.equal(response.status(), 200, `${name}: ${await response.text()}`);
+    };
+    await clerk.page.goto(`${first.url}/console/#/hearings/${encodeURIComponent(id)}/room`);
+    await clerk.page.getByTestId('staff-room').getByTestId('connection').filter({ hasText: '已连接' }).waitFor();
+    await transition(request, first.url, 'open');
+    await enterRoom(party.page, { url: first.url, meeting: number, hearingId: id, clerkRequest: request }, PARTIES.plaintiff);
+    await eventually(async () => assert.ok((await sentSize(party.page)).width > 0, 'the party sends video'), 20_000, 250);
+    await transition(request, first.url, 'start');
+    const started = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    const { dataDir, password } = first;
+    await first.crash();
+    const ranFor = (Date.now() - started) / 1000;
+    await clerk.context.close();
+    await party.context.close();
+
+    again = await startServer({ dataDir, password });
+    const api = await crashBrowser.newContext();
+    try {
+      await staffLogin(api, again.url, 'clerk', password);
+      const base = `${again.url}/api/v1/hearings/${encodeURIComponent(id)}`;
+      /** @type {any[]} */
+      let segments = [];
+      await eventually(
+        async () => {
+          segments = await (await api.request.get(`${base}/recordings`)).json();
+          assert.equal(segments.length, 2, `the recovered segment and a new one: ${JSON.stringify(segments.map((x) => x.manifest.state))}`);
+          assert.equal(segments[0].manifest.state, 'interrupted');
+          assert.equal(segments[1].manifest.state, 'recording', 'the hearing, still in session, is recorded on');
+        },
+        30_000,
+        500,
+      );
+      const [recovered] = segments;
+      const manifest = recovered.manifest;
+      assert.ok(manifest.interruption, 'the manifest says how the recording was interrupted and recovered');
+      assert.ok(
+        recovered.gaps.some((/** @type {any} */ g) => g.kind === 'interruption'),
+        `an interruption gap is registered: ${JSON.stringify(recovered.gaps)}`,
+      );
+      const written = (Date.parse(manifest.interruption.last_written_at) - Date.parse(manifest.started_at)) / 1000;
+      assert.ok(Math.abs(written - ranFor) <= 1.5, `written until the kill: ${written} s of ${ranFor} s`);
+      const audited = await auditEvents(again.dataDir, id, 'recording.file');
+      const tracks = /** @type {any[]} */ (manifest.tracks);
+      assert.equal(tracks.length, 4, 'the clerk and the party, audio and video');
+      for (const track of tracks) {
+        const file = manifest.files.find((/** @type {any} */ f) => f.file === track.file);
+        assert.ok(file, `${track.file} is hashed`);
+        const bytes = await (await api.request.get(`${base}/recordings/1/${track.file}`)).body();
+        assert.equal(createHash('sha256').update(bytes).digest('hex'), file.sha256, `${track.file}: the manifest's hash`);
+        assert.ok(audited.some((e) => e.details.file === track.file && e.details.sha256 === file.sha256), `${track.file}: audited`);
+        const saved = path.join(files, track.file);
+        await writeFile(saved, bytes);
+        const info = await probe(saved);
+        assert.equal(info.streams[0].codec_name, track.kind === 'audio' ? 'opus' : 'vp8', `${track.file}: ffprobe reads it`);
+        const seconds = await decodedSeconds(saved);
+        assert.ok(Math.abs(seconds - written) <= 1, `${track.file} holds ${seconds} s of the ${written} s written`);
+      }
+      assert.equal((await auditEvents(again.dataDir, id, 'recording.recovered')).length, 1, 'the recovery is audited');
+
+      // Closing now finishes the second segment.
+      await transition(api.request, again.url, 'close');
+      await eventually(
+        async () => {
+          const now = await (await api.request.get(`${base}/recordings`)).json();
+          assert.equal(now[1].manifest.state, 'finished');
+        },
+        30_000,
+        500,
+      );
+    } finally {
+      await api.close();
     }
   });
 });

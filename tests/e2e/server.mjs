@@ -33,18 +33,20 @@ const OUTPUT_LIMIT = 64 * 1024;
  * @property {string} dataDir
  * @property {() => string} output what the server printed so far (stdout, then stderr)
  * @property {() => Promise<void>} stop kill the server and remove its data dir
+ * @property {() => Promise<void>} crash `kill -9` the server, keeping its data dir (start again with `{dataDir, password}`)
  */
 
 /**
  * Start `cloudcourt demo --listen 127.0.0.1:0 --data-dir <tmp> --demo-password <random>` and wait
  * until it prints its URL on stdout.
- * @param {{binary?: string, env?: NodeJS.ProcessEnv}} [options]
+ * @param {{binary?: string, env?: NodeJS.ProcessEnv, dataDir?: string, password?: string}} [options] `dataDir` and
+ *   `password`: start again on what a crashed server left
  * @returns {Promise<RunningServer>}
  */
 export async function startServer(options = {}) {
   const binary = options.binary ?? BINARY;
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'cloudcourt-e2e-'));
-  const password = `e2e-${randomBytes(12).toString('base64url')}`;
+  const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'cloudcourt-e2e-')));
+  const password = options.password ?? `e2e-${randomBytes(12).toString('base64url')}`;
   const args = ['demo', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--demo-password', password];
   const child = spawn(binary, args, {
     cwd: dataDir,
@@ -69,6 +71,13 @@ export async function startServer(options = {}) {
     }
     await rm(dataDir, { recursive: true, force: true });
   };
+  const crash = async () => {
+    stopped = true;
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  };
 
   try {
     const url = await new Promise((resolve, reject) => {
@@ -91,7 +100,7 @@ export async function startServer(options = {}) {
       child.once('error', (error) => fail(`spawn failed: ${error.message}`));
       child.once('exit', (code, signal) => fail(`exited early (code ${code}, signal ${signal})`));
     });
-    return { url, password, dataDir, output, stop };
+    return { url, password, dataDir, output, stop, crash };
   } catch (error) {
     await stop();
     throw error;
