@@ -389,21 +389,21 @@ describe('participant client (/join)', () => {
       await connection.filter({ hasText: '正在重新连接…' }).waitFor();
       await shot(page, 'phone-reconnecting');
       const added = await clerk.request.post(`${server.url}/api/v1/hearings/${hearingId}/participants`, {
-        data: { name: '证人丙', role: 'witness', phone: '13900009999' },
+        data: { name: '第三人丙', role: 'third_party', phone: '13900009999' },
       });
-      assert.ok(added.ok(), `the clerk adds a witness (${added.status()})`);
+      assert.ok(added.ok(), `the clerk adds a third party (${added.status()})`);
       await page.waitForTimeout(500);
-      assert.equal(await tile(page, '证人 证人丙').count(), 0, 'nothing arrives while cut off');
+      assert.equal(await tile(page, '第三人 第三人丙').count(), 0, 'nothing arrives while cut off');
       await page.evaluate(() => /** @type {any} */ (window).__ccLive.resumeForTest());
       await connection.filter({ hasText: '已连接' }).waitFor();
-      await tile(page, '证人 证人丙').waitFor();
+      await tile(page, '第三人 第三人丙').waitFor();
       const afterwards = await page.evaluate(() => /** @type {any} */ (window).__ccLive.debug);
       assert.ok(afterwards.connects > before.connects, 'it connected again');
       assert.match(afterwards.url, /\/live\?since=\d+$/, 'it resumed from the last number seen');
       assert.equal(afterwards.catchup, 'replay', 'the missed messages were replayed');
       assert.ok(afterwards.since > before.since, 'the number moved on');
       // the console added the new participant by itself, from its own live channel
-      await clerkPage.locator('table.participants tbody tr').filter({ hasText: '证人丙' }).waitFor();
+      await clerkPage.locator('table.participants tbody tr').filter({ hasText: '第三人丙' }).waitFor();
 
       // 离开: confirmed, the session ends, the clerk sees the party go
       await page.locator('.room-stage').tap({ position: { x: 40, y: 40 } });

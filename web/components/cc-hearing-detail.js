@@ -526,7 +526,9 @@ export class CcHearingDetail extends HTMLElement {
     this.#live = live;
     live.on('change', (store) => {
       if (live !== this.#live) return;
-      this.#roster = new Map(store.members.filter((m) => m.kind === 'participant').map((m) => [m.id, m]));
+      // Witnesses waiting outside (until called in) are listed apart from the room's members.
+      const people = [...store.members, ...store.witnesses];
+      this.#roster = new Map(people.filter((m) => m.kind === 'participant').map((m) => [m.id, m]));
       this.#applyLive();
       // Someone added a participant elsewhere: read the hearing again to show them.
       const known = new Set(this.#hearing?.participants.map((p) => p.id) ?? []);

@@ -9,9 +9,14 @@
  * 候庭 list of participants waiting to be admitted (connected, rules confirmed, not checked in) each with 准许入庭, and
  * 返回 to the hearing's detail. Each admitted participant's tile has 静音 / 取消静音 (the server stops forwarding their
  * audio; every tile marks 已静音 from the roster); a refused mute is said under the state controls.
+ * Witnesses are apart: they have no tile until called in (the server lists those waiting outside only to staff), and
+ * the 候庭证人 list (data-testid `witnesses`, shown when the hearing has any) gives each waiting witness 传唤入庭 and each
+ * witness in the room 退庭 (sent out after testifying; their tile goes). The 在庭参与人 list (data-testid `in-room`)
+ * gives each admitted participant 移出庭审: an optional reason, then a confirmation (cc-confirm-dialog); the participant
+ * goes back to the waiting room and their media ends, until 准许入庭 again.
  */
 
-import { checkInParticipant, getHearing, muteParticipant, transitionHearing } from '../lib/api.js';
+import { callInWitness, checkInParticipant, getHearing, muteParticipant, removeFromHearing, transitionHearing } from '../lib/api.js';
 import { create, h, replaceChildren, uid } from '../lib/dom.js';
 import { setErrorText } from '../lib/forms.js';
 import { bindText } from '../lib/i18n.js';
@@ -54,6 +59,13 @@ export class CcStaffRoom extends HTMLElement {
   /** Participants being admitted right now (their button stays busy until the roster says so). */
   /** @type {Set<string>} */
   #admitting = new Set();
+  /** Witnesses being called in or sent out right now (their button stays busy until the roster says so). */
+  /** @type {Set<string>} */
+  #calling = new Set();
+  /** The participant whose 移出庭审 form is open, and the reason typed so far (kept across redraws). */
+  #removing = '';
+  #reasonDraft = '';
+  #removalBusy = false;
   #closed = false;
 
   #connection = /** @type {CcConnectionStatus} */ (document.createElement('cc-connection-status'));
@@ -71,6 +83,14 @@ export class CcStaffRoom extends HTMLElement {
   #waitingList = h('ul', { class: 'staff-waiting-list', attrs: { 'data-testid': 'waiting-list' } });
   #waitingStatus = h('p', { class: 'status', attrs: { role: 'status' } });
   #waitingError = h('p', { class: 'form-error', attrs: { role: 'alert', hidden: true } });
+  #witnessPanel = h('section', { class: 'panel', attrs: { 'data-testid': 'witnesses', hidden: true } });
+  #witnessCount = h('span', { class: 'badge state-recess', attrs: { hidden: true } });
+  #witnessList = h('ul', { class: 'staff-waiting-list', attrs: { 'data-testid': 'witness-list' } });
+  #witnessStatus = h('p', { class: 'status', attrs: { role: 'status' } });
+  #witnessError = h('p', { class: 'form-error', attrs: { role: 'alert', hidden: true } });
+  #inRoomList = h('ul', { class: 'staff-waiting-list', attrs: { 'data-testid': 'in-room-list' } });
+  #inRoomStatus = h('p', { class: 'status', attrs: { role: 'status' } });
+  #inRoomError = h('p', { class: 'form-error', attrs: { role: 'alert', hidden: true } });
   /** @type {ResizeObserver | null} */
   #resize = null;
   /** @type {() => void} */
@@ -86,6 +106,16 @@ export class CcStaffRoom extends HTMLElement {
     const detailHref = `#/hearings/${encodeURIComponent(hearingId)}`;
     const stateTitle = uid('staff-state');
     const waitingTitle = uid('staff-waiting');
+    const witnessTitle = uid('staff-witnesses');
+    const inRoomTitle = uid('staff-in-room');
+    this.#witnessPanel.setAttribute('aria-labelledby', witnessTitle);
+    replaceChildren(
+      this.#witnessPanel,
+      h('h3', { class: 'side-title' }, h('span', { i18n: 'witness.title', attrs: { id: witnessTitle } }), this.#witnessCount),
+      this.#witnessList,
+      this.#witnessError,
+      this.#witnessStatus,
+    );
     replaceChildren(this.#stage, this.#grid);
     bindText(this.#caseNumber, 'staffRoom.loading');
     replaceChildren(
@@ -145,6 +175,15 @@ export class CcStaffRoom extends HTMLElement {
             this.#waitingList,
             this.#waitingError,
             this.#waitingStatus,
+          ),
+          this.#witnessPanel,
+          h(
+            'section',
+            { class: 'panel', attrs: { 'aria-labelledby': inRoomTitle, 'data-testid': 'in-room' } },
+            h('h3', { class: 'side-title' }, h('span', { i18n: 'removal.title', attrs: { id: inRoomTitle } })),
+            this.#inRoomList,
+            this.#inRoomError,
+            this.#inRoomStatus,
           ),
         ),
       ),
@@ -355,6 +394,8 @@ export class CcStaffRoom extends HTMLElement {
     }
     this.#renderTiles(sortMembers(members), selfId);
     this.#renderWaiting(members, state);
+    this.#renderWitnesses(members, this.#live?.store.witnesses ?? [], state);
+    this.#renderInRoom(members, state);
   }
 
   /**
@@ -430,6 +471,226 @@ export class CcStaffRoom extends HTMLElement {
         );
       }),
     );
+  }
+
+  /**
+   * The 候庭证人 list: witnesses outside (传唤入庭 once they confirmed the rules) and those in the room (退庭).
+   * @param {LiveMember[]} members who is in the hearing
+   * @param {LiveMember[]} outside witnesses waiting outside
+   * @param {string | null} state
+   */
+  #renderWitnesses(members, outside, state) {
+    const inside = sortMembers(members.filter((m) => m.kind === 'participant' && m.role === 'witness'));
+    const waiting = sortMembers(outside);
+    const ids = new Set([...inside, ...waiting].map((m) => m.id));
+    // Done when the roster shows the witness where they were sent (or gone).
+    for (const id of [...this.#calling]) if (!ids.has(id) || inside.some((m) => m.id === id) === this.#callingIn(id)) this.#calling.delete(id);
+    const canCall = state !== null && ADMITTING.has(state);
+    const key = JSON.stringify([inside, waiting, canCall, [...this.#calling]]);
+    if (this.#witnessList.dataset.drawn === key) return;
+    this.#witnessList.dataset.drawn = key;
+    this.#witnessPanel.hidden = ids.size === 0;
+    this.#witnessCount.hidden = waiting.length === 0;
+    bindText(this.#witnessCount, 'witness.count', { count: waiting.length });
+    /**
+     * @param {LiveMember} member
+     * @param {boolean} calledIn the witness is in the room
+     */
+    const item = (member, calledIn) => {
+      const busy = this.#calling.has(member.id);
+      /** @type {MessageKey} */
+      const status = calledIn ? 'witness.inRoom' : !member.connected ? 'witness.offline' : !member.rules_confirmed ? 'witness.rulesPending' : 'witness.outside';
+      const button = (/** @type {MessageKey} */ label, /** @type {MessageKey} */ aria, /** @type {string} */ action, /** @type {boolean} */ primary) =>
+        h('button', {
+          class: `button small ${primary ? 'primary' : ''}`,
+          i18n: label,
+          i18nAttrs: { 'aria-label': [aria, { name: member.name }] },
+          attrs: { type: 'button', 'data-action': action, disabled: busy, 'aria-busy': busy ? 'true' : null },
+          on: { click: (event) => void this.#callIn(member, !calledIn, /** @type {HTMLButtonElement} */ (event.currentTarget)) },
+        });
+      let control = null;
+      if (calledIn) control = button('witness.sendOut', 'witness.sendOutLabel', 'send-out', false);
+      else if (!canCall) control = h('span', { class: 'muted', i18n: 'witness.openFirst' });
+      else if (member.rules_confirmed) control = button('witness.callIn', 'witness.callInLabel', 'call-in', true);
+      return h(
+        'li',
+        { class: 'staff-waiting-item', attrs: { 'data-participant-id': member.id, 'data-called-in': calledIn ? 'true' : 'false' } },
+        h(
+          'span',
+          { class: 'staff-waiting-who' },
+          h('span', { class: 'tile-role-label', i18n: 'role.witness' }),
+          ' ',
+          h('strong', { text: member.name }),
+          ' ',
+          h('span', { class: 'muted', i18n: status, attrs: { 'data-testid': 'witness-status' } }),
+        ),
+        control,
+      );
+    };
+    replaceChildren(this.#witnessList, waiting.map((m) => item(m, false)), inside.map((m) => item(m, true)));
+  }
+
+  /** Whether the pending request for witness `id` calls them in (else sends them out). @type {Map<string, boolean>} */
+  #callTarget = new Map();
+
+  /** @param {string} id */
+  #callingIn(id) {
+    return this.#callTarget.get(id) ?? false;
+  }
+
+  /**
+   * 传唤入庭 / 退庭: the roster then moves the witness into the room (their tile appears) or out of it.
+   * @param {LiveMember} member
+   * @param {boolean} calledIn
+   * @param {HTMLButtonElement} button
+   */
+  async #callIn(member, calledIn, button) {
+    this.#witnessError.hidden = true;
+    this.#witnessStatus.textContent = '';
+    this.#calling.add(member.id);
+    this.#callTarget.set(member.id, calledIn);
+    button.disabled = true;
+    button.setAttribute('aria-busy', 'true');
+    try {
+      await callInWitness(this.#hearingId, member.id, calledIn);
+      bindText(this.#witnessStatus, calledIn ? 'witness.calledIn' : 'witness.sentOut', { name: member.name });
+    } catch (error) {
+      this.#calling.delete(member.id);
+      setErrorText(this.#witnessError, error);
+      this.#witnessError.hidden = false;
+      button.disabled = false;
+      button.removeAttribute('aria-busy');
+    }
+  }
+
+  /**
+   * The 在庭参与人 list: each admitted participant with 移出庭审 (while the hearing admits people).
+   * @param {LiveMember[]} members
+   * @param {string | null} state
+   */
+  #renderInRoom(members, state) {
+    const inside = sortMembers(members.filter((m) => m.kind === 'participant' && m.checked_in));
+    if (this.#removing && !inside.some((m) => m.id === this.#removing)) {
+      this.#removing = '';
+      this.#reasonDraft = '';
+    }
+    const canRemove = state !== null && ADMITTING.has(state);
+    const key = JSON.stringify([inside.map((m) => [m.id, m.name, m.role, m.connected]), canRemove, this.#removing, this.#removalBusy]);
+    if (this.#inRoomList.dataset.drawn === key) return;
+    this.#inRoomList.dataset.drawn = key;
+    if (inside.length === 0) {
+      replaceChildren(this.#inRoomList, h('li', { class: 'muted', i18n: 'removal.none' }));
+      return;
+    }
+    replaceChildren(
+      this.#inRoomList,
+      inside.map((member) => {
+        const open = this.#removing === member.id;
+        const who = h(
+          'span',
+          { class: 'staff-waiting-who' },
+          h('span', { class: 'tile-role-label', i18n: /** @type {MessageKey} */ (`role.${member.role}`) }),
+          ' ',
+          h('strong', { text: member.name }),
+          member.connected ? null : h('span', { class: 'muted', i18n: 'room.offline' }),
+        );
+        const start = canRemove && !open
+          ? h('button', {
+              class: 'button small danger-ghost',
+              i18n: 'removal.do',
+              i18nAttrs: { 'aria-label': ['removal.doLabel', { name: member.name }] },
+              attrs: { type: 'button', 'data-action': 'remove', disabled: this.#removalBusy },
+              on: {
+                click: () => {
+                  this.#removing = member.id;
+                  this.#reasonDraft = '';
+                  this.#inRoomError.hidden = true;
+                  this.#render();
+                  this.#inRoomList.querySelector('input')?.focus();
+                },
+              },
+            })
+          : null;
+        return h(
+          'li',
+          { class: 'staff-waiting-item', attrs: { 'data-participant-id': member.id } },
+          who,
+          start,
+          open && canRemove ? this.#removalForm(member) : null,
+        );
+      }),
+    );
+  }
+
+  /**
+   * The 移出庭审 form of one participant: the optional reason, 确认移出 (asks once more) and 取消.
+   * @param {LiveMember} member
+   */
+  #removalForm(member) {
+    const inputId = uid('removal-reason');
+    const input = h('input', { attrs: { id: inputId, type: 'text', maxlength: 200, autocomplete: 'off', 'data-testid': 'removal-reason' } });
+    input.value = this.#reasonDraft;
+    input.addEventListener('input', () => {
+      this.#reasonDraft = input.value;
+    });
+    const form = h(
+      'form',
+      { class: 'field', attrs: { 'data-testid': 'removal-form' } },
+      h('label', { i18n: 'removal.reason', attrs: { for: inputId } }),
+      input,
+      h(
+        'div',
+        { class: 'actions' },
+        h('button', {
+          class: 'button small danger',
+          i18n: 'removal.submit',
+          attrs: { type: 'submit', disabled: this.#removalBusy, 'aria-busy': this.#removalBusy ? 'true' : null },
+        }),
+        h('button', {
+          class: 'button small ghost',
+          i18n: 'removal.cancel',
+          attrs: { type: 'button', disabled: this.#removalBusy },
+          on: {
+            click: () => {
+              this.#removing = '';
+              this.#reasonDraft = '';
+              this.#render();
+            },
+          },
+        }),
+      ),
+    );
+    form.style.flexBasis = '100%';
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      void this.#remove(member);
+    });
+    return form;
+  }
+
+  /**
+   * 移出庭审, once confirmed: the server takes the admission back, ends the media and tells the participant.
+   * @param {LiveMember} member
+   */
+  async #remove(member) {
+    const ok = await confirmDialog('removal.confirm', { name: member.name }, 'removal.do', true);
+    if (!ok || this.#removalBusy) return;
+    this.#inRoomError.hidden = true;
+    this.#inRoomStatus.textContent = '';
+    this.#removalBusy = true;
+    this.#render();
+    try {
+      await removeFromHearing(this.#hearingId, member.id, this.#reasonDraft.trim() || undefined);
+      this.#removing = '';
+      this.#reasonDraft = '';
+      bindText(this.#inRoomStatus, 'removal.done', { name: member.name });
+    } catch (error) {
+      setErrorText(this.#inRoomError, error);
+      this.#inRoomError.hidden = false;
+    } finally {
+      this.#removalBusy = false;
+      this.#render();
+    }
   }
 
   /** Columns for the current size and number of tiles. */

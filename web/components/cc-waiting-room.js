@@ -1,7 +1,10 @@
 /**
  * <cc-waiting-room>: 候庭 — until the hearing is open and the clerk has admitted the participant: what is being waited
  * for (等待书记员核验身份后进入庭审), the case (案号, 案由), court, time and state, who is already there, one's own
- * status and camera, and 设备检测 / 功能介绍 / 离开 (fired as `cc-room-action` with `{action}`).
+ * status and camera, and 设备检测 / 功能介绍 / 离开 (fired as `cc-room-action` with `{action}`). A witness waits for
+ * the court's call instead (请等待审判人员传唤, 等待传唤) and sees nobody else: the server tells a witness outside
+ * nothing of the hearing. `notice()` says why one is back here: removed by the court (您已被审判人员移出庭审, with the
+ * reason if given), or a witness sent out after testifying (退庭).
  */
 
 import { h, replaceChildren, uid } from '../lib/dom.js';
@@ -29,14 +32,21 @@ export class CcWaitingRoom extends HTMLElement {
   #time = h('dd', { attrs: { 'data-testid': 'waiting-time' } });
   #youState = h('span', { class: 'badge', attrs: { 'data-testid': 'your-status' } });
   #present = h('ul', { class: 'present-list', attrs: { 'data-testid': 'present' } });
+  #presentTitle = h('h2', { class: 'present-title', i18n: 'waiting.present' });
+  /** Why one is back in the waiting room (removed, or sent out). */
+  #notice = h('div', { class: 'notice waiting-notice', attrs: { role: 'alert', hidden: true, 'data-testid': 'waiting-notice' } });
   #video = h('video', { class: 'waiting-video mirror', attrs: { muted: true, playsinline: true, autoplay: true } });
   #preview = h('div', { class: 'waiting-preview' }, this.#video);
   /** @type {() => void} */
   #unsubscribe = () => {};
 
+  /** A witness waits for the court's call and sees nobody else. */
+  #witness = false;
+
   /** @param {ParticipantMe} me */
   setup(me) {
     this.#me = me;
+    this.#witness = me.role === 'witness';
     this.#video.muted = true;
     const titleId = uid('waiting-title');
     const presentId = uid('present-title');
@@ -53,6 +63,7 @@ export class CcWaitingRoom extends HTMLElement {
         'section',
         { class: 'panel waiting', attrs: { 'aria-labelledby': titleId, 'data-testid': 'waiting-room' } },
         h('div', { class: 'waiting-head' }, h('h1', { i18n: 'waiting.title', attrs: { id: titleId } }), this.#connection),
+        this.#notice,
         h('div', { class: 'waiting-banner' }, h('span', { class: 'waiting-spinner', attrs: { 'aria-hidden': 'true' } }), this.#status),
         h(
           'div',
@@ -85,7 +96,7 @@ export class CcWaitingRoom extends HTMLElement {
             'div',
             { class: 'waiting-side' },
             this.#preview,
-            h('h2', { class: 'present-title', i18n: 'waiting.present', attrs: { id: presentId } }),
+            this.#presentTitle,
             this.#present,
           ),
         ),
@@ -98,7 +109,12 @@ export class CcWaitingRoom extends HTMLElement {
         ),
       ),
     );
+    this.#presentTitle.id = presentId;
     this.#present.setAttribute('aria-labelledby', presentId);
+    // Apart from the banner below it (the shared styles give a notice no margin of its own).
+    this.#notice.style.marginBottom = '12px';
+    this.#presentTitle.hidden = this.#witness;
+    this.#present.hidden = this.#witness;
     this.#unsubscribe = localMedia.subscribe(() => this.#showPreview());
     this.#showPreview();
   }
@@ -106,6 +122,21 @@ export class CcWaitingRoom extends HTMLElement {
   disconnectedCallback() {
     this.#unsubscribe();
     this.#video.srcObject = null;
+  }
+
+  /**
+   * Say why the participant is back in the waiting room.
+   * @param {'removed' | 'sentOut'} why removed by the court (移出庭审), or a witness sent out (退庭)
+   * @param {string | null} [reason] the court's reason for a removal, if it gave one
+   */
+  notice(why, reason = null) {
+    const lines =
+      why === 'removed'
+        ? [h('strong', { i18n: 'removal.notice' }), reason ? h('p', { i18n: 'removal.noticeReason', params: { reason } }) : null]
+        : [h('strong', { i18n: 'witness.youSentOut' })];
+    replaceChildren(this.#notice, ...lines);
+    this.#notice.dataset.why = why;
+    this.#notice.hidden = false;
   }
 
   /** @param {LiveStatus} status */
@@ -138,14 +169,15 @@ export class CcWaitingRoom extends HTMLElement {
     this.#time.textContent = store.hearing?.scheduled_local ?? me.scheduled_local;
 
     /** @type {MessageKey} */
-    let status = 'waiting.verify';
+    let status = this.#witness ? 'witness.waiting' : 'waiting.verify';
     if (state === 'scheduled') status = 'waiting.notOpen';
     else if (!ADMITTING.has(state)) status = 'waiting.ended';
     else if (checkedIn) status = 'waiting.entering';
     bindText(this.#status, status, { time: store.hearing?.scheduled_local ?? me.scheduled_local });
 
     this.#youState.className = `badge ${checkedIn ? 'you-admitted' : 'you-waiting'}`;
-    bindText(this.#youState, checkedIn ? 'waiting.youAdmitted' : 'waiting.youWaiting');
+    bindText(this.#youState, checkedIn ? 'waiting.youAdmitted' : this.#witness ? 'witness.youWaiting' : 'waiting.youWaiting');
+    if (this.#witness) return;
 
     const present = sortMembers(store.members.filter((m) => m.connected && m.id !== me.participant_id));
     replaceChildren(

@@ -7,6 +7,10 @@
  * (cc-evidence-panel: 本地上传 and the live 证据列表; one panel per room, so files go on while it is closed). When the
  * judge or the clerk presents an item (a `presentation` message, or one under way on entering the room) it opens over
  * the room (cc-evidence-viewer) at its page or time; the person may close it, and the end of the presentation does.
+ * When the court takes the participant out of the room — removed (a `removed` message: 您已被审判人员移出庭审, with the
+ * reason if given) or, a witness, sent out after testifying (退庭: the roster shows them outside again) — the page
+ * goes back to the waiting room and says why, and enters again when the court admits (or calls) them anew. A witness
+ * waits for the court's call (请等待审判人员传唤) and is shown nothing of the hearing until then.
  */
 
 import { confirmDialog } from '../components/cc-confirm-dialog.js';
@@ -74,6 +78,9 @@ export class CcJoinApp extends HTMLElement {
   #evidence = null;
   /** @type {CcEvidenceViewer | null} */
   #viewer = null;
+  /** Why the participant is back in the waiting room, to say so there (cleared on entering the room). */
+  /** @type {{why: 'removed' | 'sentOut', reason: string | null} | null} */
+  #backOut = null;
   /** The presentation being opened or shown, and one the person closed (not opened again until another comes). */
   #presentationKey = '';
   #dismissed = '';
@@ -216,8 +223,30 @@ export class CcJoinApp extends HTMLElement {
       if (this.#admitted()) this.#showRoom();
       else this.#waiting?.update(store);
     } else if (this.#screen === 'room') {
-      this.#room?.update(store);
+      if (this.#admitted()) {
+        this.#room?.update(store);
+        return;
+      }
+      // Out of the room again: a witness sent out after testifying (a removal says so itself, first).
+      if (!this.#backOut && this.#me?.role === 'witness') this.#backOut = { why: 'sentOut', reason: null };
+      this.#showWaiting();
     }
+  }
+
+  /**
+   * The court removed this participant from the hearing (移出庭审): back to the waiting room, saying so.
+   * @param {string | null} reason
+   */
+  #onRemoved(reason) {
+    const me = this.#me;
+    if (!me) return;
+    // The roster that follows says so too; until it comes, nothing may take the page back into the room.
+    const self = this.#live?.store.member(me.participant_id);
+    if (self) self.checked_in = false;
+    me.checked_in_at = null;
+    this.#backOut = { why: 'removed', reason };
+    if (this.#screen === 'room') this.#showWaiting();
+    else if (this.#screen === 'waiting') this.#waiting?.notice('removed', reason);
   }
 
   #showDevices() {
@@ -254,6 +283,7 @@ export class CcJoinApp extends HTMLElement {
     this.#show('waiting', waiting);
     waiting.setup(me);
     this.#waiting = waiting;
+    if (this.#backOut) waiting.notice(this.#backOut.why, this.#backOut.reason);
     waiting.connection(this.#live?.status ?? 'connecting');
     if (this.#live) waiting.update(this.#live.store);
   }
@@ -261,6 +291,7 @@ export class CcJoinApp extends HTMLElement {
   #showRoom() {
     const me = /** @type {ParticipantMe} */ (this.#me);
     const room = create('cc-room', CcRoom);
+    this.#backOut = null;
     this.#show('room', room);
     room.setup(me);
     if (this.#live) room.startMedia(this.#live);
@@ -272,7 +303,9 @@ export class CcJoinApp extends HTMLElement {
 
   /** @param {LiveMessage} message */
   #onMessage(message) {
-    if (message.type === 'presentation') void this.#present(message.presentation);
+    if (message.type === 'removed') {
+      if (message.to === this.#me?.participant_id) this.#onRemoved(message.reason);
+    } else if (message.type === 'presentation') void this.#present(message.presentation);
     // Connected again: a presentation may have started or ended meanwhile.
     else if (message.type === 'snapshot' && this.#screen === 'room') void this.#checkPresentation();
   }

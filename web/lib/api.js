@@ -15,6 +15,8 @@
 /** @typedef {import('./types.js').OutboxQuery} OutboxQuery */
 /** @typedef {import('./types.js').JoinCodeRequested} JoinCodeRequested */
 /** @typedef {import('./types.js').ParticipantMe} ParticipantMe */
+/** @typedef {import('./types.js').CallInState} CallInState */
+/** @typedef {import('./types.js').Removal} Removal */
 
 const BASE = '/api/v1';
 
@@ -276,3 +278,27 @@ export const muteParticipant = async (hearingId, participantId, muted) =>
  */
 export const checkInParticipant = async (hearingId, participantId) =>
   /** @type {Participant} */ (await request('POST', `/hearings/${seg(hearingId)}/participants/${seg(participantId)}/check-in`, {}));
+
+/**
+ * 传唤入庭 (`calledIn`) or 退庭: a witness enters the hearing room (gets media, appears on every screen) or leaves it.
+ * @param {string} hearingId
+ * @param {string} participantId a witness
+ * @param {boolean} calledIn
+ * @returns {Promise<CallInState>}
+ */
+export const callInWitness = async (hearingId, participantId, calledIn) =>
+  /** @type {CallInState} */ (
+    await request('POST', `/hearings/${seg(hearingId)}/participants/${seg(participantId)}/call-in`, { called_in: calledIn })
+  );
+
+/**
+ * 移出庭审: the participant goes back to the waiting room (admission taken back, media ended) until admitted again.
+ * @param {string} hearingId
+ * @param {string} participantId
+ * @param {string} [reason] optional, at most 200 characters
+ * @returns {Promise<Removal>}
+ */
+export const removeFromHearing = async (hearingId, participantId, reason) =>
+  /** @type {Removal} */ (
+    await request('POST', `/hearings/${seg(hearingId)}/participants/${seg(participantId)}/removal`, reason ? { reason } : {})
+  );

@@ -3,7 +3,8 @@
  * and roster as numbered messages. `LiveClient` connects (cookie auth: a participant's or staff session), pings every
  * 15 s, reconnects by itself with exponential backoff (1 s, 2 s, 4 s … at most 15 s, plus jitter), resumes with
  * `?since=` the last number seen so the server replays what was missed (or sends a fresh snapshot), and feeds a small
- * `LiveStore` (hearing + roster). Used by the participant client (/join) and the staff console.
+ * `LiveStore` (hearing + roster; for staff also the witnesses waiting outside until called in). Used by the participant
+ * client (/join) and the staff console.
  */
 
 /** @typedef {import('./types.js').LiveHearing} LiveHearing */
@@ -71,6 +72,8 @@ export class LiveStore {
   hearing = null;
   /** @type {LiveMember[]} */
   members = [];
+  /** Witnesses waiting outside until the court calls them in (only staff are told). @type {LiveMember[]} */
+  witnesses = [];
   /** @type {LiveYou | null} */
   you = null;
 
@@ -87,12 +90,14 @@ export class LiveStore {
       case 'snapshot':
         this.hearing = message.hearing;
         this.members = message.members;
+        this.witnesses = message.witnesses ?? [];
         return true;
       case 'state':
         this.hearing = message.hearing;
         return true;
       case 'roster':
         this.members = message.members;
+        this.witnesses = message.witnesses ?? [];
         return true;
       default:
         return false;

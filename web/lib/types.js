@@ -230,6 +230,20 @@
  */
 
 /**
+ * A witness's call-in state after 传唤入庭 (`called_in: true`) or 退庭 (`false`).
+ * @typedef {Object} CallInState
+ * @property {string} participant_id
+ * @property {boolean} called_in
+ */
+
+/**
+ * A removal from the live hearing (移出庭审) done.
+ * @typedef {Object} Removal
+ * @property {string} participant_id
+ * @property {string | null} reason
+ */
+
+/**
  * Who the live channel says we are.
  * @typedef {Object} LiveYou
  * @property {'staff' | 'participant'} kind
@@ -242,10 +256,14 @@
  * A message of the live channel (server → client). Beside the hearing and its roster: `transcript`, a version was
  * saved; `confirmation`, confirmation opened or a signature or correction request came or was answered;
  * `evidence`, an item changed (refetch the list); `presentation`, what is presented changed (null: nothing).
+ * `roster` and `snapshot` list who is in the hearing (`members`); staff also get the witnesses who wait outside until
+ * called in (`witnesses`: nobody else sees them, and a witness outside sees only their own entry in `members`).
+ * `removed` (to the participant concerned only): the court removed them from the hearing (移出庭审), with its reason.
  * @typedef {{type: 'welcome', you: LiveYou, hearing_id: string}
- *   | {type: 'snapshot', seq: number, hearing: LiveHearing, members: LiveMember[]}
+ *   | {type: 'snapshot', seq: number, hearing: LiveHearing, members: LiveMember[], witnesses?: LiveMember[]}
  *   | {type: 'state', seq: number, hearing: LiveHearing}
- *   | {type: 'roster', seq: number, members: LiveMember[]}
+ *   | {type: 'roster', seq: number, members: LiveMember[], witnesses?: LiveMember[]}
+ *   | {type: 'removed', seq: number, to: string, reason: string | null}
  *   | {type: 'transcript', seq: number, version: number, sha256: string, saved_at: string}
  *   | {type: 'confirmation', seq: number, open: boolean, changed: 'opened' | 'signature' | 'correction'}
  *   | {type: 'evidence', seq: number, evidence_id: string, changed: 'added' | 'withdrawn' | 'admission' | 'opinion'}

@@ -1,6 +1,7 @@
 //! The domain of cloudcourt (云法庭): courts, staff, cases, hearings, participants, who
 //! may do what, and the audit chain. Pure rules, no I/O: storage and HTTP sit around it.
 
+pub mod admission;
 pub mod audit;
 pub mod evidence;
 pub mod hearing;

@@ -70,6 +70,24 @@ pub enum Action {
     /// Mute (or unmute) a participant's microphone for everyone: the SFU stops
     /// forwarding their audio — the presiding staff keep order in the hearing.
     MuteParticipant,
+    /// Call a witness into the hearing (传唤证人入庭), or send them out again (证人退庭).
+    ///
+    /// The court (审判人员) decides to hear a witness: the presiding judge calls them
+    /// during the court's inquiry (法庭调查: 告知证人的权利义务，证人作证). The clerk acts on
+    /// the bench's instruction, as with 准许入庭 and [`Action::MuteParticipant`]: in an
+    /// online hearing the clerk often works the console while the judge speaks, and the
+    /// system cannot hear an instruction given aloud. So the hearing's judges and clerk
+    /// may press it, and the audit log names who did.
+    CallInWitness,
+    /// Remove a participant from the live hearing (移出庭审): their admission is taken
+    /// back and their media ends; the court may admit them again.
+    ///
+    /// Ordering someone out of the courtroom (责令退出法庭) for breaking the court rules
+    /// is the presiding judge's measure (民事诉讼法 on 妨害民事诉讼; 《人民法院法庭规则》),
+    /// and a removal is also how the court undoes a mistaken admission. Decided like
+    /// [`Action::CallInWitness`]: the judges and, on their instruction, the clerk who
+    /// admitted the participant; the audit log names who did it, and why if given.
+    RemoveParticipant,
 }
 
 impl Action {
@@ -102,6 +120,8 @@ impl Action {
             Action::OpenConfirmation,
             Action::SignTranscript,
             Action::MuteParticipant,
+            Action::CallInWitness,
+            Action::RemoveParticipant,
         ]);
         all
     }
@@ -132,7 +152,9 @@ pub fn permits(actor: ActorRole, action: Action) -> bool {
         | Action::OpenConfirmation
         | Action::PresentEvidence
         | Action::ExportEvidence
-        | Action::MuteParticipant => matches!(actor, Staff(Judge | Clerk)),
+        | Action::MuteParticipant
+        | Action::CallInWitness
+        | Action::RemoveParticipant => matches!(actor, Staff(Judge | Clerk)),
         Action::AdmitEvidence => matches!(actor, Staff(Judge)),
         Action::GiveOpinion => matches!(actor, Participant(role) if litigant(role)),
         Action::ViewHearing | Action::ViewEvidence | Action::ViewTranscript => true,
@@ -184,6 +206,8 @@ mod tests {
         ("open_confirmation", ".xx .......  "),
         ("sign_transcript", "... xxxxxxx  "),
         ("mute_participant", ".xx .......  "),
+        ("call_in_witness", ".xx .......  "),
+        ("remove_participant", ".xx .......  "),
     ];
 
     fn action_name(action: Action) -> String {
@@ -226,10 +250,16 @@ mod tests {
                 Action::EditTranscript
             ));
             assert!(!permits(ActorRole::Participant(role), Action::ViewOutbox));
-            assert!(!permits(
-                ActorRole::Participant(role),
-                Action::MuteParticipant
-            ));
+            for action in [
+                Action::MuteParticipant,
+                Action::CallInWitness,
+                Action::RemoveParticipant,
+            ] {
+                assert!(
+                    !permits(ActorRole::Participant(role), action),
+                    "{role} × {action:?}"
+                );
+            }
         }
     }
 }

@@ -52,7 +52,7 @@ pub struct BenchSeat {
 pub enum ParticipantMark {
     /// Confirmed the court rules (法庭纪律).
     RulesConfirmed,
-    /// Admitted from the waiting room (签到).
+    /// Admitted from the waiting room (签到), or — a witness — called in (传唤入庭).
     CheckedIn,
 }
 
@@ -194,6 +194,13 @@ pub trait Store: TranscriptStore + EvidenceStore + Send + Sync + 'static {
         &self,
         id: ParticipantId,
         mark: ParticipantMark,
+        audit: NewAuditEvent,
+    ) -> Result<Participant>;
+    /// Takes a participant's admission back (移出庭审, or a witness sent out, 退庭): they
+    /// wait outside the room again until the court admits (or calls) them anew.
+    async fn revoke_admission(
+        &self,
+        id: ParticipantId,
         audit: NewAuditEvent,
     ) -> Result<Participant>;
     async fn participants(&self, hearing_id: HearingId) -> Result<Vec<Participant>>;

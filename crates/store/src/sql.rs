@@ -893,6 +893,22 @@ macro_rules! sql_store {
                 Ok(participant)
             }
 
+            async fn revoke_admission(&self, id: ParticipantId, audit: NewAuditEvent) -> Result<Participant> {
+                let mut tx = self.writer.begin().await?;
+                let row = sqlx::query(concat!(
+                    "UPDATE participants SET checked_in_at = NULL WHERE id = $1 RETURNING ",
+                    participant_columns!()
+                ))
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound("participant"))?;
+                let participant = participant_from(&row)?;
+                append_audit_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(participant)
+            }
+
             async fn participant(&self, id: ParticipantId) -> Result<Participant> {
                 let row = sqlx::query(concat!("SELECT ", participant_columns!(), " FROM participants WHERE id = $1"))
                     .bind(id.0)

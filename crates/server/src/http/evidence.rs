@@ -124,7 +124,10 @@ async fn actor_in(
     let (viewer, hearing) = authorise(state, parts, id).await?;
     let actor = match viewer {
         Viewer::Staff(staff) => Actor::Staff(staff),
-        Viewer::Participant(session) => Actor::Participant(session),
+        Viewer::Participant(session) => {
+            session.require_inside()?;
+            Actor::Participant(session)
+        }
     };
     actor.require(Action::ViewEvidence)?;
     Ok((actor, hearing))

@@ -58,6 +58,26 @@ impl ParticipantSession {
             name: self.participant.name.to_string(),
         }
     }
+
+    /// Refuses what goes on inside the hearing (its transcript, its evidence) to a
+    /// witness waiting outside: a witness may not follow the hearing before testifying
+    /// (证据规定 第72条). Once the hearing is closed, the record is theirs to read and
+    /// sign like everyone's.
+    pub fn require_inside(&self) -> ApiResult<()> {
+        let live = matches!(
+            self.hearing.state,
+            HearingState::Open | HearingState::InSession | HearingState::Recess
+        );
+        if live && court::admission::waits_outside(&self.participant) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "witness_outside",
+                "证人在传唤入庭前不能查看庭审内容",
+                "A witness cannot follow the hearing before being called in",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Whether participants may still come in: not after the hearing is archived or cancelled.
@@ -460,35 +480,16 @@ async fn confirm_rules(
     ))
 }
 
-/// Staff admit a participant from the waiting room (签到).
+/// Staff admit a participant from the waiting room (签到); a witness is not admitted but
+/// called in (see `participants::call_in`), and the rule for both is the court's
+/// (`court::admission`).
 pub async fn check_in(
     state: &AppState,
     staff: &super::Staff,
     hearing: &Hearing,
     participant: &Participant,
 ) -> ApiResult<Participant> {
-    if !matches!(
-        hearing.state,
-        HearingState::Open | HearingState::InSession | HearingState::Recess
-    ) {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "hearing_not_open",
-            format!("庭审当前状态为“{}”，请先开放候庭", hearing.state.label_zh()),
-            format!(
-                "A hearing that is {} admits nobody yet: open it first",
-                hearing.state
-            ),
-        ));
-    }
-    if participant.rules_confirmed_at.is_none() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "rules_not_confirmed",
-            format!("{}尚未确认法庭纪律", participant.name),
-            format!("{} has not confirmed the court rules yet", participant.name),
-        ));
-    }
+    court::admission::check_admit(participant, hearing.state).map_err(ApiError::from)?;
     let audit = NewAuditEvent::new(
         staff.actor(),
         "participant.check_in",

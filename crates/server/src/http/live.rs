@@ -3,28 +3,40 @@
 //! client reconnecting with `?since=N` catches up on what it missed. Staff of the
 //! court and the hearing's own participants may connect; nobody else.
 //!
+//! Not everyone is told everything. The roster as published lists who is in the hearing
+//! (`members`) and, apart, the witnesses who wait outside until the court calls them in
+//! (`witnesses`); each connection shapes every message for its viewer ([`Follower`]):
+//! staff get it all; a participant gets `members` only (so nobody sees a tile of a
+//! witness outside); a witness outside gets the hearing's state, their own roster entry
+//! and what is addressed to them (`"to"`), and nothing else — no roster of others, no
+//! transcript, evidence or presentation (a witness must not follow the hearing before
+//! testifying). A message addressed to one participant (`removed`) reaches only them.
+//!
 //! The same socket carries the connection's own media signalling, unnumbered and never
 //! broadcast: the client sends `media.offer` (its SDP), the server answers `media.answer`,
 //! later sends `media.offer` when other members' tracks come or go and takes the client's
-//! `media.answer`; `media.leave` ends the media session, `media.closed` says the SFU ended
-//! it, `media.error` that an offer or answer was refused. Court rule, phase 1: a witness
-//! (who must hear nothing until called in) and a participant not yet admitted get no media
-//! at all (`media.error` with code `media_not_allowed`).
+//! `media.answer`; `media.leave` ends the media session, `media.closed` says the server
+//! ended it, `media.error` that an offer or answer was refused. Court rule: only staff and
+//! participants in the hearing room get media — a participant once admitted, a witness
+//! once called in; anyone else is refused (`media.error` with code `media_not_allowed`).
+//! When a participant leaves the room (removed, 移出庭审; a witness sent out, 退庭), their
+//! connection ends its media session at once and says `media.closed`.
 
 use super::Staff;
 use super::error::{ApiError, ApiPath, ApiResult};
 use super::join::ParticipantSession;
 use crate::app::AppState;
-use crate::live::{Catchup, Member, Numbered};
+use crate::live::{Catchup, Member};
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use court::{Action, Hearing, HearingId, HearingState, ParticipantRole};
+use court::{
+    Action, Hearing, HearingId, HearingState, Participant, ParticipantId, ParticipantRole,
+};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
-use std::sync::Arc;
+use serde_json::{Value, json};
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
@@ -156,7 +168,14 @@ async fn live_state(state: &AppState, hearing: &Hearing) -> ApiResult<LiveState>
     })
 }
 
-async fn roster(state: &AppState, hearing_id: HearingId) -> ApiResult<Vec<RosterEntry>> {
+/// The roster as published: who is in the hearing, and (for the staff only) the
+/// witnesses who wait outside until called in.
+struct Roster {
+    members: Vec<RosterEntry>,
+    witnesses: Vec<RosterEntry>,
+}
+
+async fn roster(state: &AppState, hearing_id: HearingId) -> ApiResult<Roster> {
     let live = &state.live;
     let bench = state
         .store
@@ -173,8 +192,7 @@ async fn roster(state: &AppState, hearing_id: HearingId) -> ApiResult<Vec<Roster
             checked_in: true,
             muted: live.is_muted(hearing_id, Member::Staff(seat.user.id)),
         });
-    let participants = state.store.participants(hearing_id).await?;
-    let participants = participants.into_iter().map(|p| RosterEntry {
+    let entry = |p: &Participant| RosterEntry {
         kind: "participant",
         id: p.id.0,
         name: p.name.to_string(),
@@ -183,18 +201,42 @@ async fn roster(state: &AppState, hearing_id: HearingId) -> ApiResult<Vec<Roster
         rules_confirmed: p.rules_confirmed_at.is_some(),
         checked_in: p.checked_in_at.is_some(),
         muted: live.is_muted(hearing_id, Member::Participant(p.id)),
-    });
-    Ok(bench.chain(participants).collect())
+    };
+    let (outside, inside): (Vec<_>, Vec<_>) = state
+        .store
+        .participants(hearing_id)
+        .await?
+        .into_iter()
+        .partition(court::admission::waits_outside);
+    Ok(Roster {
+        members: bench.chain(inside.iter().map(entry)).collect(),
+        witnesses: outside.iter().map(entry).collect(),
+    })
 }
 
 /// Tells the hearing's clients who is there now.
 pub async fn publish_roster(state: &AppState, hearing_id: HearingId) {
     match roster(state, hearing_id).await {
-        Ok(members) => state
-            .live
-            .publish(hearing_id, json!({"type": "roster", "members": members})),
+        Ok(roster) => state.live.publish(
+            hearing_id,
+            json!({"type": "roster", "members": roster.members, "witnesses": roster.witnesses}),
+        ),
         Err(err) => tracing::warn!(hearing = %hearing_id, error = ?err, "roster not published"),
     }
+}
+
+/// Tells a participant the court removed them from the hearing (移出庭审), with its
+/// reason if given; only their connection receives it, and it ends their media.
+pub fn publish_removed(
+    state: &AppState,
+    hearing_id: HearingId,
+    participant: ParticipantId,
+    reason: Option<&str>,
+) {
+    state.live.publish(
+        hearing_id,
+        json!({"type": "removed", "to": participant, "reason": reason}),
+    );
 }
 
 /// Tells the hearing's clients its state (after a state change or a new time).
@@ -237,6 +279,7 @@ async fn send(socket: &mut WebSocket, text: String) -> Result<(), &'static str> 
         .map_err(|_| "send failed")
 }
 
+/// The hearing as it is now, numbered `seq`, as staff see it (a [`Follower`] shapes it).
 async fn snapshot(
     state: &AppState,
     hearing_id: HearingId,
@@ -250,10 +293,149 @@ async fn snapshot(
     let live = live_state(state, &hearing)
         .await
         .map_err(|_| "state unreadable")?;
-    let members = roster(state, hearing_id)
+    let roster = roster(state, hearing_id)
         .await
         .map_err(|_| "roster unreadable")?;
-    Ok(json!({"type": "snapshot", "seq": seq, "hearing": live, "members": members}).to_string())
+    Ok(json!({
+        "type": "snapshot", "seq": seq, "hearing": live,
+        "members": roster.members, "witnesses": roster.witnesses,
+    })
+    .to_string())
+}
+
+/// Where a connection's viewer stands in the hearing, which decides what they are told
+/// and whether they may have media.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Standing {
+    /// The court: everything, media always.
+    Staff,
+    /// A participant in the hearing room (admitted; a witness: called in).
+    InRoom,
+    /// A participant in the waiting room: sees who is there, has no media.
+    Waiting,
+    /// A witness not called in (or one whose record is gone): nothing of the hearing.
+    Outside,
+}
+
+impl Standing {
+    fn of(participant: &Participant) -> Self {
+        if court::admission::in_the_room(participant) {
+            Standing::InRoom
+        } else if court::admission::waits_outside(participant) {
+            Standing::Outside
+        } else {
+            Standing::Waiting
+        }
+    }
+
+    /// Where a published roster (or snapshot) puts participant `me`.
+    fn in_roster(roster: &Value, me: &str) -> Self {
+        let find = |list: &str| {
+            roster[list]
+                .as_array()
+                .and_then(|entries| entries.iter().find(|e| e["id"].as_str() == Some(me)))
+        };
+        if find("witnesses").is_some() {
+            return Standing::Outside;
+        }
+        match find("members") {
+            Some(entry) if entry["checked_in"] == Value::Bool(true) => Standing::InRoom,
+            Some(_) => Standing::Waiting,
+            None => Standing::Outside,
+        }
+    }
+}
+
+/// Shapes the hearing's messages for one connection. A participant's standing is read
+/// from the store — the authority — when the connection opens, and again whenever a
+/// roster places them elsewhere or a message addressed to them says so: rosters may
+/// arrive a little out of date, the store may not.
+struct Follower {
+    /// The participant this connection serves; none for staff.
+    me: Option<ParticipantId>,
+    standing: Standing,
+}
+
+impl Follower {
+    fn new(viewer: &Viewer) -> Self {
+        match viewer {
+            Viewer::Staff(_) => Self {
+                me: None,
+                standing: Standing::Staff,
+            },
+            Viewer::Participant(session) => Self {
+                me: Some(session.participant.id),
+                standing: Standing::of(&session.participant),
+            },
+        }
+    }
+
+    async fn refresh(&mut self, state: &AppState) {
+        let Some(me) = self.me else { return };
+        self.standing = match state.store.participant(me).await {
+            Ok(participant) => Standing::of(&participant),
+            Err(store::StoreError::NotFound(_)) => Standing::Outside,
+            Err(err) => {
+                // Unsure: tell nothing and end the media until the next roster.
+                tracing::warn!(participant = %me, error = ?err, "standing unreadable");
+                Standing::Outside
+            }
+        };
+    }
+
+    fn may_have_media(&self) -> bool {
+        matches!(self.standing, Standing::Staff | Standing::InRoom)
+    }
+
+    /// The message (as published) as this connection may see it; none when it is not
+    /// for this viewer.
+    async fn shape(&mut self, state: &AppState, text: &str) -> Option<String> {
+        let Some(me) = self.me else {
+            return Some(text.to_owned());
+        };
+        let mut message: Value = serde_json::from_str(text).ok()?;
+        let me_text = me.to_string();
+        if let Some(to) = message.get("to")
+            && to.as_str() != Some(me_text.as_str())
+        {
+            return None;
+        }
+        match message["type"].as_str().unwrap_or_default() {
+            "roster" | "snapshot" => {
+                if Standing::in_roster(&message, &me_text) != self.standing {
+                    self.refresh(state).await;
+                }
+                self.view_roster(&mut message, &me_text);
+                Some(message.to_string())
+            }
+            "removed" => {
+                self.refresh(state).await;
+                Some(text.to_owned())
+            }
+            // Everyone may know whether the hearing is open, in session or over.
+            "state" => Some(text.to_owned()),
+            _ if self.standing == Standing::Outside => None,
+            _ => Some(text.to_owned()),
+        }
+    }
+
+    /// A participant sees who is in the hearing; a witness outside sees only themselves.
+    fn view_roster(&self, message: &mut Value, me: &str) {
+        let Some(object) = message.as_object_mut() else {
+            return;
+        };
+        let witnesses = object.remove("witnesses");
+        if self.standing != Standing::Outside {
+            return;
+        }
+        let mine = |list: Option<&Value>| {
+            list.and_then(Value::as_array)
+                .and_then(|entries| entries.iter().find(|e| e["id"].as_str() == Some(me)))
+                .cloned()
+        };
+        let own = mine(witnesses.as_ref()).or_else(|| mine(object.get("members")));
+        object.insert("members".into(), Value::Array(own.into_iter().collect()));
+    }
 }
 
 async fn session(
@@ -309,15 +491,14 @@ fn media_error(code: &str, message: impl std::fmt::Display) -> serde_json::Value
     json!({"type": "media.error", "code": code, "message": message.to_string()})
 }
 
-/// Whether this viewer may exchange media now: staff always; a participant once admitted,
-/// and never a witness in phase 1 (calling a witness in comes with the SFU's per-track
-/// permissions).
+/// Whether this viewer may exchange media now: staff always; a participant only in the
+/// hearing room — admitted, and a witness only once called in.
 async fn media_allowed(state: &AppState, viewer: &Viewer) -> Result<bool, ApiError> {
     match viewer {
         Viewer::Staff(_) => Ok(true),
         Viewer::Participant(session) => {
             let participant = state.store.participant(session.participant.id).await?;
-            Ok(participant.role != ParticipantRole::Witness && participant.checked_in_at.is_some())
+            Ok(court::admission::in_the_room(&participant))
         }
     }
 }
@@ -385,27 +566,35 @@ async fn session_loop(
     socket: &mut WebSocket,
     media: &mut Option<MediaPeer>,
 ) -> Result<(), &'static str> {
+    let mut follower = Follower::new(viewer);
     let mut last_sent = 0;
     match &joined.catchup {
         Catchup::Replay(missed) => {
             for message in missed {
-                send(socket, message.json.clone()).await?;
+                deliver(state, socket, &mut follower, media, &message.json).await?;
                 last_sent = message.seq;
             }
         }
         Catchup::Snapshot { seq } => {
-            send(socket, snapshot(state, hearing.id, *seq).await?).await?;
+            let snapshot = snapshot(state, hearing.id, *seq).await?;
+            deliver(state, socket, &mut follower, media, &snapshot).await?;
             last_sent = *seq;
         }
     }
     loop {
         tokio::select! {
             event = joined.events.recv() => match event {
-                Ok(message) => forward(socket, &message, &mut last_sent).await?,
+                // Already sent in the catch-up, or not yet: the numbers say.
+                Ok(message) if message.seq <= last_sent => {}
+                Ok(message) => {
+                    deliver(state, socket, &mut follower, media, &message.json).await?;
+                    last_sent = message.seq;
+                }
                 // Too far behind to replay: start again from a snapshot.
                 Err(RecvError::Lagged(_)) => {
                     let seq = last_sent.max(1);
-                    send(socket, snapshot(state, hearing.id, seq).await?).await?;
+                    let snapshot = snapshot(state, hearing.id, seq).await?;
+                    deliver(state, socket, &mut follower, media, &snapshot).await?;
                 }
                 Err(RecvError::Closed) => return Err("hub closed"),
             },
@@ -456,23 +645,80 @@ async fn session_loop(
     }
 }
 
-async fn forward(
+/// Sends one message of the hearing as this connection may see it, then ends the media
+/// session if the viewer is no longer in the room (removed, or a witness sent out): the
+/// SFU stops forwarding to and from them at once, and the client hears `media.closed`.
+async fn deliver(
+    state: &AppState,
     socket: &mut WebSocket,
-    message: &Arc<Numbered>,
-    last_sent: &mut u64,
+    follower: &mut Follower,
+    media: &mut Option<MediaPeer>,
+    text: &str,
 ) -> Result<(), &'static str> {
-    // Already sent in the catch-up.
-    if message.seq <= *last_sent {
-        return Ok(());
+    if let Some(shaped) = follower.shape(state, text).await {
+        send(socket, shaped).await?;
     }
-    send(socket, message.json.clone()).await?;
-    *last_sent = message.seq;
+    if !follower.may_have_media()
+        && let Some(peer) = media.take()
+    {
+        tracing::debug!(participant = ?follower.me, standing = ?follower.standing, "out of the room: media ended");
+        state.media.leave(peer.peer);
+        send(socket, json!({"type": "media.closed"}).to_string()).await?;
+    }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::ClientMessage;
+    use super::{ClientMessage, Follower, Standing};
+    use court::ParticipantId;
+    use serde_json::json;
+
+    fn roster(me: &str) -> serde_json::Value {
+        json!({
+            "type": "roster",
+            "members": [
+                {"id": "judge", "name": "许1", "checked_in": true},
+                {"id": "party", "name": "贾1", "checked_in": true},
+                {"id": "late", "name": "易2", "checked_in": false},
+            ],
+            "witnesses": [{"id": me, "name": "王5", "checked_in": false}],
+        })
+    }
+
+    #[test]
+    fn a_roster_says_where_a_participant_stands() {
+        let message = roster("witness");
+        assert_eq!(Standing::in_roster(&message, "witness"), Standing::Outside);
+        assert_eq!(Standing::in_roster(&message, "party"), Standing::InRoom);
+        assert_eq!(Standing::in_roster(&message, "late"), Standing::Waiting);
+        // Gone from the roster (deleted): nothing of the hearing.
+        assert_eq!(Standing::in_roster(&message, "nobody"), Standing::Outside);
+    }
+
+    #[test]
+    fn a_witness_outside_sees_only_themselves_and_a_party_no_witnesses() {
+        let outside = Follower {
+            me: Some(ParticipantId::new()),
+            standing: Standing::Outside,
+        };
+        let mut message = roster("witness");
+        outside.view_roster(&mut message, "witness");
+        assert_eq!(
+            message,
+            json!({"type": "roster", "members": [{"id": "witness", "name": "王5", "checked_in": false}]})
+        );
+        let party = Follower {
+            me: Some(ParticipantId::new()),
+            standing: Standing::InRoom,
+        };
+        let mut message = roster("witness");
+        party.view_roster(&mut message, "party");
+        assert!(message.get("witnesses").is_none());
+        assert_eq!(message["members"].as_array().map(Vec::len), Some(3));
+        assert!(party.may_have_media());
+        assert!(!outside.may_have_media());
+    }
 
     #[test]
     fn client_messages_parse_by_type() {

@@ -231,6 +231,7 @@ async fn reader(state: &AppState, parts: &mut Parts, id: HearingId) -> ApiResult
         }
         Viewer::Participant(session) => {
             session.require(Action::ViewTranscript)?;
+            session.require_inside()?;
             (session.actor(), Some(session.participant.id))
         }
     };

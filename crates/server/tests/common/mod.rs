@@ -533,3 +533,115 @@ pub async fn join(app: &TestApp, hearing: &Value, phone: &str) -> (Client, Strin
     json(response, StatusCode::OK).await;
     (client, cookie)
 }
+
+/// A second server on a test's database, as after a restart: it keeps nothing of the
+/// first one's memory (live channels, mutes, media sessions), only what the database
+/// kept. Stop it before the test ends.
+pub struct Restarted {
+    pub base: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Restarted {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        let _ = (&mut self.server).await;
+    }
+}
+
+impl TestApp {
+    /// Starts another server on this test's database and blobs (the first one keeps
+    /// running: what matters is that the new one starts from the database alone).
+    pub async fn restarted(&self) -> Restarted {
+        let mut config = self.config.clone();
+        let store = app::open_store(&config).await.expect("open store again");
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        config.public_url = Some(base.clone());
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let state = AppState::new(store, config).expect("application state");
+        let server = tokio::spawn(app::launch(state, listener, async {
+            let _ = stopped.await;
+        }));
+        Restarted {
+            base,
+            shutdown: Some(shutdown),
+            server,
+        }
+    }
+}
+
+/// A live channel (`/api/v1/hearings/{id}/live`) as a test holds it.
+pub type LiveSocket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens hearing `hearing_id`'s live channel on the server at `base` with `cookie` (a
+/// staff or participant session), as a browser would.
+pub async fn connect_live(base: &str, cookie: &str, hearing_id: &str) -> LiveSocket {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let url = format!(
+        "{}/api/v1/hearings/{hearing_id}/live",
+        base.replace("http://", "ws://")
+    );
+    let mut request = url.into_client_request().expect("a request");
+    request
+        .headers_mut()
+        .insert("cookie", cookie.parse().expect("a cookie header"));
+    tokio_tungstenite::connect_async(request)
+        .await
+        .expect("the live channel opens")
+        .0
+}
+
+/// The next JSON message of a live channel within `wait`, if one comes.
+pub async fn next_live(socket: &mut LiveSocket, wait: std::time::Duration) -> Option<Value> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let read = async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Text(text))) => {
+                    return serde_json::from_str::<Value>(&text).ok();
+                }
+                Some(Ok(_)) => continue,
+                _ => return None,
+            }
+        }
+    };
+    tokio::time::timeout(wait, read).await.ok().flatten()
+}
+
+/// Sends a JSON message on a live channel.
+pub async fn send_live(socket: &mut LiveSocket, message: &Value) {
+    use futures_util::SinkExt;
+    socket
+        .send(tokio_tungstenite::tungstenite::Message::Text(
+            message.to_string().into(),
+        ))
+        .await
+        .expect("the live channel takes the message");
+}
+
+/// Logs `username` in with a fresh client; returns it and its session cookie (to open
+/// live channels with).
+pub async fn staff_session(app: &TestApp, username: &str) -> (Client, String) {
+    let client = TestApp::client();
+    let response = client
+        .post(app.url("/api/v1/session"))
+        .json(&serde_json::json!({"username": username, "password": PASSWORD}))
+        .send()
+        .await
+        .expect("login request");
+    let cookie = session_cookie(&response);
+    json(response, StatusCode::OK).await;
+    (client, cookie)
+}
