@@ -43,6 +43,8 @@ const RECEIVE_BUFFER: usize = 2048;
 /// The bandwidth a new subscriber is assumed to have until its estimator knows better:
 /// the low layer of a few videos, so a phone on a poor network starts watchable.
 const INITIAL_ESTIMATE: Bitrate = Bitrate::kbps(600);
+/// How long a subscriber's estimate must afford no video before it gets audio only.
+const AUDIO_ONLY_AFTER: Duration = Duration::from_secs(5);
 /// A simulcast layer silent this long is taken as paused by its browser.
 const LAYER_PAUSED: Duration = Duration::from_millis(1500);
 /// How often idle ICE-TCP connections are looked for.
@@ -230,6 +232,9 @@ struct Peer {
     quality: Quality,
     /// Its latest bandwidth estimate.
     estimate: Bitrate,
+    /// Since when the estimate has afforded no video at all (audio only waits for this to
+    /// last, so a passing dip of the estimate does not cut the pictures).
+    starved_since: Option<Instant>,
 }
 
 impl Peer {
@@ -463,6 +468,7 @@ impl Engine {
                 muted,
                 quality: Quality::Low,
                 estimate: INITIAL_ESTIMATE,
+                starved_since: None,
             },
         );
         self.dirty.push(id);
@@ -996,7 +1002,16 @@ impl Engine {
                 .count()
         };
         let (videos, audios) = (open(MediaKind::Video), open(MediaKind::Audio));
-        let quality = layers::quality_for(peer.estimate, videos, audios, peer.quality);
+        let mut quality = layers::quality_for(peer.estimate, videos, audios, peer.quality);
+        if quality == Quality::AudioOnly && peer.quality != Quality::AudioOnly {
+            let now = Instant::now();
+            let since = *peer.starved_since.get_or_insert(now);
+            if now.saturating_duration_since(since) < AUDIO_ONLY_AFTER {
+                quality = Quality::Low;
+            }
+        } else if quality != Quality::AudioOnly {
+            peer.starved_since = None;
+        }
         if quality != peer.quality {
             tracing::debug!(peer = %id, estimate = %peer.estimate, ?quality, "SFU layer choice");
             peer.quality = quality;
