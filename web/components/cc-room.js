@@ -2,16 +2,22 @@
  * <cc-room>: the hearing room — a tile per person of the roster (审判长 许1, 书记员 梁1, 原告 贾1 …; one's own tile with
  * the local camera), the case and state at the top with the connection indicator, and the floating function buttons:
  * a touch on the screen shows two buttons on the right (设备, and below it the function menu), which hide again after
- * about 4 s without a touch. The menu (上传证据, 查看笔录, 确认笔录, 设备, 功能介绍, 离开) fires `cc-room-action` with
- * `{action}`; 返回 closes it. The grid adapts to the screen (portrait and landscape). `startMedia(live)` connects to the
- * SFU over the live channel: the local camera and microphone go out, and each member's video and sound come into
- * their tile. When the court mutes this participant, a notice says so (您已被审判人员静音) until it is lifted.
+ * about 4 s without a touch. 设备 shows one's own device controls beside them: 关闭麦克风 / 打开麦克风, 关闭摄像头 /
+ * 打开摄像头, 切换摄像头 (front ↔ back on a phone, the next camera on a PC; shown with two cameras or more) and 设备检测
+ * (the self-test, as the menu's 设备). The menu (上传证据, 查看笔录, 确认笔录, 设备, 功能介绍, 离开) fires
+ * `cc-room-action` with `{action}`; 返回 closes it. The grid adapts to the screen (portrait and landscape).
+ * `startMedia(live)` connects to the SFU over the live channel (web/lib/rtc.js): the local camera and microphone go
+ * out, and each member's video and sound come into their tile; each tile shows its link's quality (three bars) and
+ * the one speaking now is highlighted (正在发言); while the media reconnects the indicator says 正在重新连接… and the
+ * tiles keep their last picture. The camera the room publishes is `localMedia`'s (a switch, off and on, or a new one
+ * from the self-test all go through it). When the court mutes this participant, a notice says so (您已被审判人员静音)
+ * until it is lifted.
  */
 
 import { h, replaceChildren, uid } from '../lib/dom.js';
 import { bindText } from '../lib/i18n.js';
 import { sortMembers } from '../lib/live.js';
-import { localMedia } from '../lib/media.js';
+import { cameraFacing, listDevices, localMedia, openCamera, openNextCamera } from '../lib/media.js';
 import { MediaSession } from '../lib/rtc.js';
 import { CcConnectionStatus } from './cc-connection-status.js';
 import { openPanel } from './cc-room-panel.js';
@@ -23,6 +29,7 @@ import { CcTile } from './cc-tile.js';
 /** @typedef {import('../lib/live.js').LiveClient} LiveClient */
 /** @typedef {import('../lib/live.js').LiveStatus} LiveStatus */
 /** @typedef {import('../lib/i18n.js').MessageKey} MessageKey */
+/** @typedef {import('../lib/rtc.js').Quality} Quality */
 /** @typedef {'upload' | 'transcript' | 'confirm' | 'devices' | 'tour' | 'leave'} RoomAction */
 
 /** The function menu, in the seed's order. */
@@ -30,6 +37,8 @@ export const MENU = /** @type {const} */ (['upload', 'transcript', 'confirm', 'd
 
 /** How long the floating buttons stay after the last touch. */
 const CONTROLS_MS = 4000;
+/** How long a device problem (无法打开摄像头) stays on the screen. */
+const NOTICE_MS = 5000;
 /** Tiles are laid out for this picture shape (width / height): landscape on a wide stage, portrait on a tall one. */
 const WIDE_TILE = 4 / 3;
 const TALL_TILE = 3 / 4;
@@ -57,6 +66,14 @@ export function bestColumns(count, width, height, aspect = width >= height ? WID
   return best;
 }
 
+/**
+ * @param {MediaStream | null | undefined} stream
+ * @returns {MediaStreamTrack | null} its live camera track
+ */
+function cameraOf(stream) {
+  return stream?.getVideoTracks().find((t) => t.readyState === 'live') ?? null;
+}
+
 export class CcRoom extends HTMLElement {
   /** @type {ParticipantMe | null} */
   #me = null;
@@ -68,6 +85,41 @@ export class CcRoom extends HTMLElement {
   #media = null;
   /** Remote media by member id. @type {Map<string, MediaStream>} */
   #remote = new Map();
+  /** Link quality by member id, from the media session. @type {Map<string, Quality>} */
+  #quality = new Map();
+  /** Members whose video delivers no frames (camera off, stalled). @type {Set<string>} */
+  #stalled = new Set();
+  /** @type {string | null} */
+  #speaker = null;
+  /** Cameras on this device (切换摄像头 needs two). */
+  #cameraCount = 0;
+  #cameraBusy = false;
+  #onDeviceChange = () => void this.#countCameras();
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #noticeTimer;
+  #notice = h('p', { class: 'room-banner room-device-notice', attrs: { role: 'status', hidden: true, 'data-testid': 'device-notice' } });
+  #micButton = h('button', {
+    class: 'device-button',
+    attrs: { type: 'button', 'data-testid': 'mic-toggle', 'aria-pressed': 'false' },
+    on: { click: () => this.#toggleMic() },
+  });
+  #cameraButton = h('button', {
+    class: 'device-button',
+    attrs: { type: 'button', 'data-testid': 'camera-toggle', 'aria-pressed': 'false' },
+    on: { click: () => void this.#toggleCamera() },
+  });
+  #switchButton = h('button', {
+    class: 'device-button',
+    attrs: { type: 'button', 'data-testid': 'camera-switch', hidden: true },
+    on: { click: () => void this.#switchCamera() },
+  });
+  #deviceBar = h('div', {
+    class: 'room-device-bar',
+    attrs: { role: 'group', hidden: true, id: uid('device-bar'), 'data-testid': 'device-controls' },
+    i18nAttrs: { 'aria-label': 'room.fab.devices' },
+  });
+  /** @type {HTMLButtonElement | null} */
+  #devicesFab = null;
   #connection = /** @type {CcConnectionStatus} */ (document.createElement('cc-connection-status'));
   #stateBadge = h('span', { class: 'badge', attrs: { 'data-testid': 'room-state' } });
   #banner = h('p', { class: 'room-banner', attrs: { role: 'status', hidden: true } });
@@ -95,11 +147,35 @@ export class CcRoom extends HTMLElement {
       {
         class: 'fab fab-devices',
         i18nAttrs: { 'aria-label': 'room.fab.devices', title: 'room.fab.devices' },
-        attrs: { type: 'button', 'data-testid': 'fab-devices' },
-        on: { click: () => this.#act('devices') },
+        attrs: { type: 'button', 'data-testid': 'fab-devices', 'aria-expanded': 'false', 'aria-controls': this.#deviceBar.id },
+        // From the keyboard (no pointer position), the focus goes into the controls.
+        on: { click: (event) => this.toggleDeviceControls(/** @type {MouseEvent} */ (event).detail === 0) },
       },
       h('span', { class: 'fab-icon icon-camera', attrs: { 'aria-hidden': 'true' } }),
     );
+    this.#devicesFab = devices;
+    replaceChildren(
+      this.#deviceBar,
+      this.#micButton,
+      this.#cameraButton,
+      this.#switchButton,
+      h(
+        'button',
+        {
+          class: 'device-button',
+          attrs: { type: 'button', 'data-testid': 'device-check' },
+          on: {
+            click: () => {
+              this.#closeDeviceControls();
+              this.#act('devices');
+            },
+          },
+        },
+        h('span', { class: 'device-icon icon-check-devices', attrs: { 'aria-hidden': 'true' } }),
+        h('span', { class: 'device-label', i18n: 'media.deviceCheck' }),
+      ),
+    );
+    this.#renderDeviceControls();
     const menu = h(
       'button',
       {
@@ -132,9 +208,11 @@ export class CcRoom extends HTMLElement {
         ),
         this.#banner,
         this.#mutedNotice,
+        this.#notice,
         this.#stage,
         h('p', { class: 'room-tip visually-hidden', i18n: 'room.tip' }),
         this.#fabs,
+        this.#deviceBar,
       ),
     );
     this.#stage.addEventListener('pointerdown', () => this.showControls());
@@ -145,15 +223,26 @@ export class CcRoom extends HTMLElement {
       this.showControls();
     });
     // Keyboard users keep the buttons while one has the focus.
-    this.#fabs.addEventListener('focusin', () => {
-      if (this.#fabs.querySelector(':focus-visible')) this.showControls(true);
-    });
-    this.#fabs.addEventListener('focusout', () => {
-      if (!this.#fabs.classList.contains('controls-hidden')) this.showControls();
+    for (const box of [this.#fabs, this.#deviceBar]) {
+      box.addEventListener('focusin', () => {
+        if (box.querySelector(':focus-visible')) this.showControls(true);
+      });
+      box.addEventListener('focusout', () => {
+        if (!this.#fabs.classList.contains('controls-hidden')) this.showControls();
+      });
+    }
+    this.#deviceBar.addEventListener('pointerdown', () => this.showControls());
+    this.#deviceBar.addEventListener('keydown', (event) => {
+      if (event.key !== 'Escape') return;
+      event.preventDefault();
+      this.#closeDeviceControls();
+      this.#devicesFab?.focus();
     });
     this.#resize = new ResizeObserver(() => this.#layout());
     this.#resize.observe(this.#stage);
-    this.#unsubscribe = localMedia.subscribe(() => this.#renderTiles());
+    this.#unsubscribe = localMedia.subscribe(() => this.#localChanged());
+    navigator.mediaDevices?.addEventListener?.('devicechange', this.#onDeviceChange);
+    void this.#countCameras();
     // Show the buttons at first, so the user sees where they are.
     this.showControls();
   }
@@ -164,29 +253,180 @@ export class CcRoom extends HTMLElement {
    */
   startMedia(live) {
     if (this.#media) return;
+    const selfId = this.#me?.participant_id;
     this.#media = new MediaSession(live, {
+      ...(selfId ? { selfId } : {}),
+      audioDeviceId: localMedia.audioDeviceId,
       onRemote: (memberId, stream) => {
         if (stream) this.#remote.set(memberId, stream);
         else this.#remote.delete(memberId);
         this.#renderTiles();
       },
+      onState: (state) => {
+        this.#connection.media(state);
+        this.#renderDeviceControls();
+      },
+      onStats: ({ quality, stalled }) => {
+        this.#quality = quality;
+        const changed = stalled.size !== this.#stalled.size || [...stalled].some((id) => !this.#stalled.has(id));
+        this.#stalled = stalled;
+        if (changed) this.#renderTiles();
+        else this.#showLinks();
+      },
+      onSpeaker: (memberId) => {
+        this.#speaker = memberId;
+        this.#showLinks();
+      },
     });
     // Test hook: the page's media session, for getStats() in the browser tests.
     /** @type {{__ccMedia?: MediaSession}} */ (/** @type {unknown} */ (window)).__ccMedia = this.#media;
     this.#media.start(localMedia.stream);
+    this.#renderDeviceControls();
   }
 
   disconnectedCallback() {
     this.#media?.close();
     this.#media = null;
     clearTimeout(this.#hideTimer);
+    clearTimeout(this.#noticeTimer);
     this.#resize?.disconnect();
     this.#unsubscribe();
+    navigator.mediaDevices?.removeEventListener?.('devicechange', this.#onDeviceChange);
   }
 
   /** @param {LiveStatus} status */
   connection(status) {
     this.#connection.show(status);
+  }
+
+  /**
+   * 设备: show (or hide) one's own device controls beside the floating buttons.
+   * @param {boolean} [focus] move the focus to the first control
+   */
+  toggleDeviceControls(focus = false) {
+    const open = this.#deviceBar.hidden;
+    this.#deviceBar.hidden = !open;
+    this.#devicesFab?.setAttribute('aria-expanded', String(open));
+    if (open) {
+      this.#renderDeviceControls();
+      void this.#countCameras();
+      if (focus) /** @type {HTMLButtonElement | null} */ (this.#deviceBar.querySelector('button:not([hidden]):not(:disabled)'))?.focus();
+    }
+    this.showControls();
+  }
+
+  #closeDeviceControls() {
+    this.#deviceBar.hidden = true;
+    this.#devicesFab?.setAttribute('aria-expanded', 'false');
+  }
+
+  /** The local camera changed (switched, turned off or on, chosen in the self-test): publish it, redraw. */
+  #localChanged() {
+    void this.#media?.setCamera(cameraOf(localMedia.stream));
+    if (localMedia.audioDeviceId) void this.#media?.setMicrophone(localMedia.audioDeviceId);
+    this.#renderTiles();
+    this.#renderDeviceControls();
+  }
+
+  async #countCameras() {
+    try {
+      this.#cameraCount = (await listDevices()).cameras.length;
+    } catch {
+      this.#cameraCount = 0;
+    }
+    this.#renderDeviceControls();
+  }
+
+  /** The device buttons as things are: words and pressed state follow the microphone and the camera. */
+  #renderDeviceControls() {
+    const media = this.#media;
+    const micOff = Boolean(media?.micMuted);
+    setDeviceButton(this.#micButton, micOff ? 'media.micOn' : 'media.micOff', micOff ? 'icon-mic-off' : 'icon-mic');
+    this.#micButton.setAttribute('aria-pressed', String(micOff));
+    // Before the session opened it, or refused: nothing to turn off.
+    this.#micButton.disabled = !media || (!media.hasMicrophone && !micOff);
+    const cameraOn = cameraOf(localMedia.stream) !== null;
+    setDeviceButton(this.#cameraButton, cameraOn ? 'media.cameraOff' : 'media.cameraOn', cameraOn ? 'icon-camera' : 'icon-camera-off');
+    this.#cameraButton.setAttribute('aria-pressed', String(!cameraOn));
+    this.#cameraButton.hidden = localMedia.audioOnly;
+    this.#cameraButton.disabled = this.#cameraBusy;
+    setDeviceButton(this.#switchButton, 'media.switchCamera', 'icon-switch-camera');
+    this.#switchButton.hidden = !cameraOn || this.#cameraCount < 2;
+    this.#switchButton.disabled = this.#cameraBusy;
+  }
+
+  /** 关闭麦克风 / 打开麦克风: one's own microphone sends silence (or sound again), at once. */
+  #toggleMic() {
+    const media = this.#media;
+    if (!media) return;
+    media.setMicMuted(!media.micMuted);
+    this.#renderDeviceControls();
+    this.#renderTiles();
+  }
+
+  /** 关闭摄像头 / 打开摄像头: off releases the camera (its light goes out, nothing is sent); on opens it again. */
+  async #toggleCamera() {
+    if (this.#cameraBusy) return;
+    this.#cameraBusy = true;
+    this.#renderDeviceControls();
+    try {
+      if (cameraOf(localMedia.stream)) {
+        localMedia.release();
+      } else {
+        const stream = await openCamera({ videoDeviceId: localMedia.videoDeviceId || undefined, facingMode: localMedia.facingMode });
+        if (!this.isConnected) {
+          for (const track of stream.getTracks()) track.stop();
+          return;
+        }
+        localMedia.keep(stream, false, cameraFacing(stream.getVideoTracks()[0]));
+      }
+    } catch (error) {
+      console.warn('room: camera', error);
+      this.#say('media.cameraFailed');
+    } finally {
+      this.#cameraBusy = false;
+      this.#renderDeviceControls();
+    }
+  }
+
+  /** 切换摄像头: the other camera, published by `replaceTrack` (the others keep seeing us). */
+  async #switchCamera() {
+    const current = cameraOf(localMedia.stream);
+    if (!current || this.#cameraBusy) return;
+    this.#cameraBusy = true;
+    this.#renderDeviceControls();
+    try {
+      const next = await openNextCamera(current, localMedia.facingMode);
+      if (!next) {
+        this.#cameraCount = 1;
+        return;
+      }
+      if (!this.isConnected) {
+        for (const track of next.stream.getTracks()) track.stop();
+        return;
+      }
+      localMedia.keep(next.stream, false, next.facingMode);
+      if (!next.switched) this.#say('media.cameraFailed');
+    } catch (error) {
+      console.warn('room: camera switch', error);
+      this.#say('media.cameraFailed');
+    } finally {
+      this.#cameraBusy = false;
+      this.#renderDeviceControls();
+    }
+  }
+
+  /**
+   * A short notice over the room (a camera that would not open).
+   * @param {MessageKey} key
+   */
+  #say(key) {
+    bindText(this.#notice, key);
+    this.#notice.hidden = false;
+    clearTimeout(this.#noticeTimer);
+    this.#noticeTimer = setTimeout(() => {
+      this.#notice.hidden = true;
+    }, NOTICE_MS);
   }
 
   /**
@@ -198,8 +438,9 @@ export class CcRoom extends HTMLElement {
     clearTimeout(this.#hideTimer);
     if (stay) return;
     this.#hideTimer = setTimeout(() => {
-      if (this.#fabs.querySelector(':focus-visible')) return;
+      if (this.#fabs.querySelector(':focus-visible') || this.#deviceBar.querySelector(':focus-visible')) return;
       this.#fabs.classList.add('controls-hidden');
+      this.#closeDeviceControls();
     }, CONTROLS_MS);
   }
 
@@ -207,6 +448,7 @@ export class CcRoom extends HTMLElement {
   openMenu() {
     clearTimeout(this.#hideTimer);
     this.#fabs.classList.add('controls-hidden');
+    this.#closeDeviceControls();
     const list = h(
       'ul',
       { class: 'menu-list', attrs: { 'data-testid': 'menu' } },
@@ -288,7 +530,13 @@ export class CcRoom extends HTMLElement {
       if (this.#grid.children[index] !== tile) this.#grid.insertBefore(tile, this.#grid.children[index] ?? null);
       const self = member.id === me.participant_id;
       const stream = self ? localMedia.stream : (this.#remote.get(member.id) ?? null);
-      tile.show(member, { self, stream, mirror: self && localMedia.facingMode === 'user' });
+      tile.show(member, {
+        self,
+        stream,
+        mirror: self && localMedia.facingMode === 'user',
+        selfMuted: self && Boolean(this.#media?.micMuted),
+        videoOff: !self && this.#stalled.has(member.id),
+      });
     });
     for (const [id, tile] of this.#tiles) {
       if (!seen.has(id)) {
@@ -296,7 +544,22 @@ export class CcRoom extends HTMLElement {
         this.#tiles.delete(id);
       }
     }
+    this.#showLinks();
     this.#layout();
+  }
+
+  /** Each tile's link quality and the speaker's highlight. */
+  #showLinks() {
+    const me = this.#me;
+    const store = this.#store;
+    for (const [id, tile] of this.#tiles) {
+      const self = id === me?.participant_id;
+      // Remote members show what the session measured; one's own tile the uplink (nothing before the session).
+      tile.setQuality(this.#media ? (this.#quality.get(id) ?? null) : null);
+      // Nobody hears a member the court muted: no highlight for them (one's own level is measured before the SFU).
+      const mutedByCourt = Boolean(store?.member(id)?.muted);
+      tile.setSpeaking(id === this.#speaker && !(self && (mutedByCourt || this.#media?.micMuted)));
+    }
   }
 
   /** Columns for the current size and number of tiles. */
@@ -310,6 +573,18 @@ export class CcRoom extends HTMLElement {
     this.#grid.style.setProperty('--cols', String(cols));
     this.#grid.style.setProperty('--rows', String(rows));
   }
+}
+
+/**
+ * A device button's icon and words.
+ * @param {HTMLButtonElement} button
+ * @param {MessageKey} label
+ * @param {string} icon
+ */
+function setDeviceButton(button, label, icon) {
+  if (button.dataset.label === label) return;
+  button.dataset.label = label;
+  replaceChildren(button, h('span', { class: `device-icon ${icon}`, attrs: { 'aria-hidden': 'true' } }), h('span', { class: 'device-label', i18n: label }));
 }
 
 customElements.define('cc-room', CcRoom);

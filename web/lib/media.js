@@ -1,7 +1,9 @@
 /**
  * The local camera and microphone: asking for them (`getUserMedia`) with an audio-only fallback when there is no
- * camera, telling refusals apart, listing devices, a microphone level meter (Web Audio `AnalyserNode`), and the one
- * local stream the hearing room keeps for its self preview (`localMedia`).
+ * camera, telling refusals apart, listing devices, opening the camera alone (`openCamera`: turned on again in the
+ * room) or the next one (`openNextCamera`: 切换摄像头, front ↔ back on a phone, the next camera on a PC), a microphone
+ * level meter (Web Audio `AnalyserNode`), and the one local stream the hearing room keeps for its self preview and
+ * publishes (`localMedia`, with the devices last chosen).
  */
 
 /**
@@ -129,6 +131,70 @@ export async function openLocalMedia(choice = {}) {
 }
 
 /**
+ * Open a camera alone, without the microphone (the room's microphone is the media session's).
+ * @param {MediaChoice} [choice]
+ * @returns {Promise<MediaStream>}
+ * @throws {MediaAccessError}
+ */
+export async function openCamera(choice = {}) {
+  const unavailable = mediaUnavailable();
+  if (unavailable) throw new MediaAccessError(unavailable);
+  try {
+    return await navigator.mediaDevices.getUserMedia({ audio: false, video: videoConstraints(choice) });
+  } catch (error) {
+    const kind = classifyMediaError(error);
+    // The chosen camera has gone: any camera rather than none.
+    if (kind === 'notfound' && (choice.videoDeviceId || choice.facingMode)) return openCamera({});
+    throw new MediaAccessError(kind, error);
+  }
+}
+
+/**
+ * Which way a camera track faces: what the browser says (phones), else `user` (a PC's webcam faces its user).
+ * @param {MediaStreamTrack | null | undefined} track
+ * @returns {FacingMode}
+ */
+export function cameraFacing(track) {
+  const facing = track?.getSettings().facingMode;
+  return facing === 'environment' ? 'environment' : 'user';
+}
+
+/**
+ * Open the next camera (切换摄像头). A phone's cameras say which way they face: the other side is asked for
+ * (front ↔ back); phones rarely open two cameras at once, so the current one is stopped first, and opened again when
+ * the other fails. A PC's cameras do not say: the next one of the list is opened, then the current one stopped.
+ * @param {MediaStreamTrack | null} current the camera in use
+ * @param {FacingMode} facing which way it faces
+ * @returns {Promise<{stream: MediaStream, facingMode: FacingMode, switched: boolean} | null>} the camera now in use
+ *   (`switched` false: the other one failed and the phone's current one was opened again); null: no other camera
+ * @throws {MediaAccessError} no camera could be opened (on a PC the current one is still running)
+ */
+export async function openNextCamera(current, facing) {
+  const { cameras } = await listDevices();
+  if (cameras.length < 2) return null;
+  const settings = current?.getSettings() ?? {};
+  if (settings.facingMode === 'user' || settings.facingMode === 'environment') {
+    /** @type {FacingMode} */
+    const next = facing === 'user' ? 'environment' : 'user';
+    current?.stop();
+    try {
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: false, video: { ...videoConstraints({}), facingMode: { exact: next } } });
+      return { stream, facingMode: next, switched: true };
+    } catch (error) {
+      console.warn('media: the other camera did not open', error);
+      // Back to the camera we had (without it the room would show nothing of us).
+      return { stream: await openCamera({ facingMode: facing }), facingMode: facing, switched: false };
+    }
+  }
+  const index = cameras.findIndex((c) => c.deviceId === settings.deviceId);
+  const next = cameras[(index + 1) % cameras.length];
+  if (!next || next.deviceId === settings.deviceId) return null;
+  const stream = await openCamera({ videoDeviceId: next.deviceId });
+  current?.stop();
+  return { stream, facingMode: cameraFacing(stream.getVideoTracks()[0]), switched: true };
+}
+
+/**
  * The cameras and microphones (with their names once access was granted).
  * @returns {Promise<{cameras: MediaDeviceInfo[], microphones: MediaDeviceInfo[]}>}
  */
@@ -221,8 +287,9 @@ export class LevelMeter {
 }
 
 /**
- * The local media the hearing room keeps between screens (the self preview), and who shows it.
- * Only the camera is kept: the microphone is released after the self-test until live media arrives.
+ * The local media the hearing room keeps between screens (the self preview, and the camera the room publishes), and
+ * who shows it. Only the camera is kept: the microphone is released after the self-test until live media arrives (the
+ * chosen one is remembered). `release()` also turns the camera off in the room (关闭摄像头).
  */
 class LocalMediaHolder {
   /** @type {MediaStream | null} */
@@ -230,6 +297,10 @@ class LocalMediaHolder {
   audioOnly = false;
   /** @type {FacingMode} */
   facingMode = 'user';
+  /** The microphone last chosen (the device check's), for the room's media session; '' for the system's. */
+  audioDeviceId = '';
+  /** The camera last kept, to open it again when the camera is turned back on. */
+  videoDeviceId = '';
   /** @type {Set<() => void>} */
   #listeners = new Set();
 
@@ -240,6 +311,8 @@ class LocalMediaHolder {
    * @param {FacingMode} facingMode
    */
   keep(stream, audioOnly, facingMode) {
+    this.audioDeviceId = trackDeviceId(stream, 'audio') || this.audioDeviceId;
+    if (!audioOnly) this.videoDeviceId = trackDeviceId(stream, 'video') || this.videoDeviceId;
     for (const track of stream.getAudioTracks()) track.stop();
     if (this.stream && this.stream !== stream) stopStream(this.stream);
     this.stream = audioOnly ? null : stream;
