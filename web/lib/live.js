@@ -187,6 +187,11 @@ export class LiveClient {
     this.#url = options.url ?? defaultUrl;
   }
 
+  /** The hearing this channel follows. */
+  get hearingId() {
+    return this.#hearingId;
+  }
+
   /** @returns {LiveStatus} */
   get status() {
     return this.#status;

@@ -358,6 +358,9 @@ function liveVideo(stream) {
 export class MediaSession {
   #live;
   #options;
+  /** The court's TURN servers with this viewer's credentials, and when they were fetched. */
+  /** @type {{servers: RTCIceServer[], at: number} | null} */
+  #ice = null;
   /** The camera to publish (null: none or turned off). @type {MediaStreamTrack | null} */
   #camera = null;
   /** The last connection had (or the next should have) a video line, so the camera can come back without one. */
@@ -503,6 +506,28 @@ export class MediaSession {
       failures: this.#failures,
       stale: this.#stale,
     };
+  }
+
+  /**
+   * The court's TURN (and STUN) servers, with short-lived credentials for this viewer (`GET …/media/ice-servers`),
+   * refetched after an hour; none when they cannot be read (the SFU's own UDP and TCP candidates remain).
+   * @returns {Promise<RTCIceServer[]>}
+   */
+  async #iceServers() {
+    if (this.#ice && Date.now() - this.#ice.at < 3_600_000) return this.#ice.servers;
+    try {
+      const response = await fetch(`/api/v1/hearings/${encodeURIComponent(this.#live.hearingId)}/media/ice-servers`, {
+        credentials: 'same-origin',
+        headers: { Accept: 'application/json' },
+      });
+      if (!response.ok) return this.#ice?.servers ?? [];
+      const body = /** @type {{ice_servers?: RTCIceServer[]}} */ (await response.json());
+      const servers = Array.isArray(body.ice_servers) ? body.ice_servers : [];
+      this.#ice = { servers, at: Date.now() };
+      return servers;
+    } catch {
+      return this.#ice?.servers ?? [];
+    }
   }
 
   /**
@@ -740,9 +765,10 @@ export class MediaSession {
     this.#firstSeen.clear();
     this.#tracker.reset();
     const mic = await this.#microphone();
+    const iceServers = await this.#iceServers();
     // Offline: the next `welcome` of the live channel starts again.
     if (!this.#started || this.#live.status !== 'connected') return;
-    const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+    const pc = new RTCPeerConnection({ iceServers, bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
     this.#pc = pc;
     const camera = this.#camera;
     const outgoing = new MediaStream([mic, camera].filter((t) => t !== null));
