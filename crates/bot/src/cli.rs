@@ -1,6 +1,7 @@
 //! The command line: which server and hearing, which phones (one bot each), the staff
 //! account that reads the join codes (and admits the bots with `--admit`), how long, what
-//! to publish, and the report's format.
+//! to publish, and the report's format; or, for the SFU benchmark, a Janus VideoRoom
+//! (`--janus URL --room N`) instead of a cloudcourt hearing.
 
 use clap::{Parser, ValueEnum};
 use std::net::IpAddr;
@@ -10,25 +11,46 @@ use std::time::Duration;
 /// A headless hearing participant: joins a cloudcourt hearing as one or more
 /// participants (one per --phone), publishes a looped VP8 + Opus clip, receives
 /// everything the SFU forwards, and reports packets, loss and forwarding latency.
+/// With --janus and --room it does the same in a Janus VideoRoom (the benchmark's peer).
 #[derive(Debug, Parser)]
 #[command(name = "cloudcourt-bot", version)]
 pub struct Cli {
     /// The server's base URL, e.g. http://127.0.0.1:8080.
-    #[arg(long)]
-    pub server: String,
+    #[arg(long, required_unless_present = "janus", conflicts_with = "janus")]
+    pub server: Option<String>,
     /// The hearing's meeting number (会议号, 8 digits).
-    #[arg(long)]
-    pub meeting: String,
+    #[arg(long, required_unless_present = "janus", conflicts_with = "janus")]
+    pub meeting: Option<String>,
+    /// Instead of a cloudcourt server: Janus's HTTP API, e.g. http://10.77.0.1:8088/janus
+    /// (each bot is then a VideoRoom participant whose feed id is its --phone's digits).
+    #[arg(long, requires = "room")]
+    pub janus: Option<String>,
+    /// The Janus VideoRoom to join (with --janus).
+    #[arg(long, requires = "janus")]
+    pub room: Option<u64>,
     /// A participant's registered phone; one bot per phone (repeat the flag).
-    #[arg(long = "phone", required = true)]
+    #[arg(long = "phone", required_unless_present = "subscribers")]
     pub phones: Vec<String>,
+    /// A participant's phone whose bot only receives (as --no-publish, for that bot
+    /// alone; repeat the flag).
+    #[arg(long = "subscriber")]
+    pub subscribers: Vec<String>,
     /// The staff account that reads the join codes from the SMS outbox (and admits
     /// the bots with --admit), e.g. clerk.
-    #[arg(long, env = "CLOUDCOURT_BOT_STAFF_USER")]
-    pub staff_user: String,
+    #[arg(
+        long,
+        env = "CLOUDCOURT_BOT_STAFF_USER",
+        required_unless_present = "janus"
+    )]
+    pub staff_user: Option<String>,
     /// Its password (better in the environment than on the command line).
-    #[arg(long, env = "CLOUDCOURT_BOT_STAFF_PASSWORD", hide_env_values = true)]
-    pub staff_password: String,
+    #[arg(
+        long,
+        env = "CLOUDCOURT_BOT_STAFF_PASSWORD",
+        hide_env_values = true,
+        required_unless_present = "janus"
+    )]
+    pub staff_password: Option<String>,
     /// Admit the bots (准许入庭) as the staff account; without it each bot waits until
     /// someone admits it in the console.
     #[arg(long)]
@@ -58,6 +80,14 @@ pub struct Cli {
     /// An Opus clip (Ogg) to publish instead of the built-in one.
     #[arg(long)]
     pub audio: Option<PathBuf>,
+    /// Also count what arrives (and what is sent) from this moment, in seconds since the
+    /// Unix epoch (fractions allowed), for --window: the report's `window` (the SFU
+    /// benchmark's fixed measuring window).
+    #[arg(long, requires = "window")]
+    pub window_start: Option<f64>,
+    /// The measuring window's length (with --window-start).
+    #[arg(long, requires = "window_start", value_parser = parse_duration)]
+    pub window: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -155,5 +185,61 @@ mod tests {
         assert_eq!(cli.duration, Duration::from_secs(5));
         assert_eq!(cli.report, ReportFormat::Json);
         assert!(!cli.admit && !cli.no_publish);
+        assert!(cli.janus.is_none() && cli.window.is_none());
+    }
+
+    #[test]
+    fn janus_needs_a_room_and_no_staff() {
+        let cli = Cli::try_parse_from([
+            "cloudcourt-bot",
+            "--janus",
+            "http://10.77.0.1:8088/janus",
+            "--room",
+            "3",
+            "--phone",
+            "3001",
+            "--subscriber",
+            "3002",
+            "--window-start",
+            "1764000000.5",
+            "--window",
+            "30s",
+        ])
+        .expect("parses");
+        assert_eq!(cli.room, Some(3));
+        assert_eq!(cli.subscribers, ["3002"]);
+        assert_eq!(cli.window_start, Some(1_764_000_000.5));
+        assert_eq!(cli.window, Some(Duration::from_secs(30)));
+        assert!(cli.server.is_none() && cli.staff_user.is_none());
+        assert!(
+            Cli::try_parse_from([
+                "cloudcourt-bot",
+                "--janus",
+                "http://x/janus",
+                "--phone",
+                "1"
+            ])
+            .is_err(),
+            "no room"
+        );
+        assert!(
+            Cli::try_parse_from([
+                "cloudcourt-bot",
+                "--server",
+                "http://127.0.0.1:1",
+                "--meeting",
+                "12345678",
+                "--phone",
+                "1",
+                "--staff-user",
+                "clerk",
+                "--staff-password",
+                "pw",
+                "--window-start",
+                "1"
+            ])
+            .is_err(),
+            "a window start without a length"
+        );
     }
 }

@@ -4,10 +4,13 @@
 //! account), confirms the court rules, is admitted, publishes a looped VP8 + Opus clip
 //! over WebRTC, receives what the SFU forwards, and reports what it measured. Ctrl-C
 //! (or SIGTERM) ends every bot cleanly (`media.leave`) and still prints the report.
+//! With `--janus URL --room N` the same bots join a Janus VideoRoom instead (crate::janus),
+//! for the side-by-side SFU benchmark (`bench/sfu.py`).
 
 mod api;
 mod cli;
 mod clip;
+mod janus;
 mod latency;
 mod pacing;
 mod report;
@@ -19,13 +22,13 @@ use api::{Api, ParticipantSession, ParticipantView, StaffSession, masked};
 use clap::Parser;
 use cli::{Cli, ReportFormat, national_phone};
 use report::{BotReport, Outcome, Report};
-use session::{Media, SessionConfig};
+use session::{Media, SessionConfig, Window};
 use signalling::{LiveSignalling, Signalling};
 use std::io::{IsTerminal, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::watch;
 
 /// What every bot of the run shares.
@@ -145,10 +148,45 @@ fn watch_signals(stop: watch::Sender<bool>) {
     });
 }
 
+/// The instant of a time given in seconds since the Unix epoch.
+fn instant_at(unix_seconds: f64) -> anyhow::Result<Instant> {
+    let at = Duration::try_from_secs_f64(unix_seconds)
+        .map(|since| UNIX_EPOCH + since)
+        .with_context(|| format!("--window-start {unix_seconds} is no time"))?;
+    let (now, now_instant) = (SystemTime::now(), Instant::now());
+    Ok(match at.duration_since(now) {
+        Ok(ahead) => now_instant + ahead,
+        Err(past) => now_instant
+            .checked_sub(past.duration())
+            .unwrap_or(now_instant),
+    })
+}
+
+/// The report in the chosen format, with the measuring window's figures if there is one.
+fn output(report: &Report, format: ReportFormat, window: Option<&Window>) -> String {
+    match (format, window) {
+        (ReportFormat::Json, None) => report.json(),
+        (ReportFormat::Json, Some(window)) => {
+            let mut json: serde_json::Value =
+                serde_json::to_value(report).unwrap_or(serde_json::Value::Null);
+            json["window"] = window.json();
+            serde_json::to_string_pretty(&json).unwrap_or_else(|_| report.json())
+        }
+        (ReportFormat::Text, None) => report.text(),
+        (ReportFormat::Text, Some(window)) => format!("{}{}\n", report.text(), window.text()),
+    }
+}
+
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let phones: Vec<String> = cli.phones.iter().map(|p| national_phone(p)).collect();
-    for (i, phone) in phones.iter().enumerate() {
-        if phones[..i].contains(phone) {
+    // Each bot: its phone (a Janus feed id with --janus) and whether it publishes.
+    let mut bots: Vec<(String, bool)> = cli
+        .phones
+        .iter()
+        .map(|p| (national_phone(p), !cli.no_publish))
+        .collect();
+    bots.extend(cli.subscribers.iter().map(|p| (national_phone(p), false)));
+    for (i, (phone, _)) in bots.iter().enumerate() {
+        if bots[..i].iter().any(|(other, _)| other == phone) {
             // A second connection of one participant replaces the first one's.
             anyhow::bail!(
                 "--phone {} is given twice: one bot per participant",
@@ -156,26 +194,80 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    let media = load_clips(&cli)?;
-    let api = Api::new(&cli.server)?;
-    let staff = api
-        .staff_login(&cli.staff_user, &cli.staff_password)
-        .await?;
-    let mut hearing = api.hearing_by_meeting(&staff, &cli.meeting).await?;
+    let mut media = load_clips(&cli)?;
+    if let (Some(start), Some(length)) = (cli.window_start, cli.window) {
+        media.window = Some(Window::new(instant_at(start)?, length));
+    }
+    let bind = cli.bind_ip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    if let (Some(url), Some(room)) = (&cli.janus, cli.room) {
+        let client = janus::JanusClient::new(url)?;
+        let host = reqwest::Url::parse(client.base())
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_owned));
+        let candidate_ip = if bind.is_unspecified() {
+            route_to(host.as_deref()).await
+        } else {
+            bind
+        };
+        let run = Arc::new(janus::JanusRun {
+            client: Arc::new(client),
+            room,
+            session: SessionConfig {
+                publish: !cli.no_publish,
+                duration: cli.duration,
+                bind,
+                candidate_ip,
+            },
+            media,
+        });
+        let (stop_tx, stop_rx) = watch::channel(false);
+        watch_signals(stop_tx);
+        let handles: Vec<_> = bots
+            .into_iter()
+            .map(|(feed, publish)| {
+                let task = tokio::spawn(janus::bot(
+                    run.clone(),
+                    feed.clone(),
+                    publish,
+                    stop_rx.clone(),
+                ));
+                (feed, task)
+            })
+            .collect();
+        let reports = collect(handles).await;
+        let report = Report::new(
+            run.client.base(),
+            &room.to_string(),
+            cli.duration.as_secs_f64(),
+            reports,
+        );
+        return Ok(finish(&report, cli.report, run.media.window.as_ref()));
+    }
+    let (Some(server), Some(meeting), Some(staff_user), Some(staff_password)) = (
+        cli.server.as_deref(),
+        cli.meeting.as_deref(),
+        cli.staff_user.as_deref(),
+        cli.staff_password.as_deref(),
+    ) else {
+        anyhow::bail!(
+            "give --server, --meeting, --staff-user and --staff-password (or --janus and --room)"
+        );
+    };
+    let api = Api::new(server)?;
+    let staff = api.staff_login(staff_user, staff_password).await?;
+    let mut hearing = api.hearing_by_meeting(&staff, meeting).await?;
     if hearing.state == "scheduled" {
         if cli.open {
             api.open_hearing(&staff, &hearing.id).await?;
             hearing.state = "open".into();
-            tracing::info!(meeting = %cli.meeting, "opened the waiting room");
+            tracing::info!(meeting = %meeting, "opened the waiting room");
         } else if cli.admit {
             anyhow::bail!(
-                "hearing {} is only scheduled: nobody can be admitted before its waiting room opens (open it in the console, or pass --open)",
-                cli.meeting
+                "hearing {meeting} is only scheduled: nobody can be admitted before its waiting room opens (open it in the console, or pass --open)"
             );
         }
     }
     let participants = api.participants(&staff, &hearing.id).await?;
-    let bind = cli.bind_ip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
     let candidate_ip = if bind.is_unspecified() {
         route_to(api.host()).await
     } else {
@@ -184,7 +276,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let run = Arc::new(Run {
         api,
         staff,
-        meeting: cli.meeting.clone(),
+        meeting: meeting.to_owned(),
         hearing_id: hearing.id.clone(),
         participants,
         admit: cli.admit,
@@ -199,12 +291,25 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     });
     let (stop_tx, stop_rx) = watch::channel(false);
     watch_signals(stop_tx);
-    let mut bots = Vec::new();
-    for phone in phones {
-        let run = run.clone();
-        let stop = stop_rx.clone();
-        bots.push((phone.clone(), tokio::spawn(bot(run, phone, stop))));
-    }
+    let handles: Vec<_> = bots
+        .into_iter()
+        .map(|(phone, publish)| {
+            let task = tokio::spawn(bot(run.clone(), phone.clone(), publish, stop_rx.clone()));
+            (phone, task)
+        })
+        .collect();
+    let reports = collect(handles).await;
+    let report = Report::new(
+        run.api.base(),
+        &run.meeting,
+        cli.duration.as_secs_f64(),
+        reports,
+    );
+    Ok(finish(&report, cli.report, run.media.window.as_ref()))
+}
+
+/// Waits for every bot's report.
+async fn collect(bots: Vec<(String, tokio::task::JoinHandle<BotReport>)>) -> Vec<BotReport> {
     let mut reports = Vec::new();
     for (phone, handle) in bots {
         reports.push(handle.await.unwrap_or_else(|err| {
@@ -213,30 +318,31 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             report
         }));
     }
-    let report = Report::new(
-        run.api.base(),
-        &run.meeting,
-        cli.duration.as_secs_f64(),
-        reports,
-    );
-    let output = match cli.report {
-        ReportFormat::Json => report.json(),
-        ReportFormat::Text => report.text(),
-    };
+    reports
+}
+
+/// Prints the report; the exit status says whether every bot got through.
+fn finish(report: &Report, format: ReportFormat, window: Option<&Window>) -> ExitCode {
+    let output = output(report, format, window);
     // A closed stdout (the reader went away) is no reason to fail the run.
     let _ = writeln!(std::io::stdout(), "{}", output.trim_end());
-    Ok(if report.total.failed == 0 {
+    if report.total.failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
-    })
+    }
 }
 
 /// One bot from start to end; its report, whatever happens.
-async fn bot(run: Arc<Run>, phone: String, mut stop: watch::Receiver<bool>) -> BotReport {
+async fn bot(
+    run: Arc<Run>,
+    phone: String,
+    publish: bool,
+    mut stop: watch::Receiver<bool>,
+) -> BotReport {
     let started = Instant::now();
     let mut report = BotReport::new(&phone);
-    match bot_steps(&run, &phone, started, &mut stop, &mut report).await {
+    match bot_steps(&run, &phone, publish, started, &mut stop, &mut report).await {
         Ok(outcome) => report.outcome = outcome,
         Err(err) => {
             let message = format!("{err:#}");
@@ -251,6 +357,7 @@ async fn bot(run: Arc<Run>, phone: String, mut stop: watch::Receiver<bool>) -> B
 async fn bot_steps(
     run: &Run,
     phone: &str,
+    publish: bool,
     started: Instant,
     stop: &mut watch::Receiver<bool>,
     report: &mut BotReport,
@@ -273,10 +380,14 @@ async fn bot_steps(
     let mut signalling =
         LiveSignalling::new(run.api.live_url(&me.hearing_id)?, session.cookie.clone());
     signalling.connect().await?;
+    let config = SessionConfig {
+        publish,
+        ..run.session.clone()
+    };
     let outcome = session::run(
         &mut signalling,
         &run.media,
-        &run.session,
+        &config,
         log,
         report,
         started,

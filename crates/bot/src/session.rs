@@ -5,18 +5,23 @@
 //! send-only Opus and a send-only VP8 line (or, subscribing only, one receive-only audio
 //! line), and answers every subscription offer of the SFU. It sends its clips at their
 //! real pace from the moment ICE and DTLS are up, answers keyframe requests by jumping to
-//! the clip's next keyframe, and measures what arrives.
+//! the clip's next keyframe, and measures what arrives. When the SFU offers first (a
+//! Janus subscription), the session makes no offer and only answers.
+//!
+//! With a [`Window`], what arrives (and what is sent) between two instants shared by
+//! every bot of the process is also counted apart, for the benchmark's fixed measuring
+//! window.
 
 use crate::api::masked;
 use crate::clip::{Clip, Kind};
-use crate::latency::{FrameIndex, Registry, SendLog};
+use crate::latency::{FrameIndex, Registry, Samples, SendLog};
 use crate::pacing::Pacer;
-use crate::report::{BotReport, Outcome};
+use crate::report::{BotReport, Direction as Counts, KindCounters, Outcome};
 use crate::signalling::{Signal, Signalling};
 use anyhow::{Context, bail};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use str0m::change::{SdpAnswer, SdpOffer};
 use str0m::format::Codec;
@@ -48,6 +53,8 @@ pub struct Media {
     pub video: Arc<Clip>,
     pub index: FrameIndex,
     pub registry: Registry,
+    /// The measuring window, if the run has one.
+    pub window: Option<Window>,
 }
 
 impl Media {
@@ -58,12 +65,184 @@ impl Media {
             video: Arc::new(video),
             index,
             registry: Registry::default(),
+            window: None,
         }
     }
 
     /// A send log sized for the clips.
     pub fn new_log(&self) -> SendLog {
         SendLog::new(self.audio.frames.len(), self.video.frames.len())
+    }
+}
+
+/// A fixed measuring window shared by every bot of the process: frames, packets, gaps
+/// and latency of what arrives within it, and the frames sent within it. The benchmark
+/// reads the server's CPU time over the same window.
+#[derive(Debug)]
+pub struct Window {
+    pub start: Instant,
+    pub end: Instant,
+    counts: Mutex<WindowCounts>,
+}
+
+#[derive(Debug, Default)]
+struct WindowCounts {
+    sent: Counts,
+    received: Counts,
+    audio_latency: Samples,
+    video_latency: Samples,
+    /// Latency histograms (bucket's lower bound in µs → samples), which the benchmark
+    /// merges over several bot processes.
+    audio_histogram: BTreeMap<u64, u64>,
+    video_histogram: BTreeMap<u64, u64>,
+    /// Media sessions that connected before the window started, and during it.
+    connected_before: u64,
+    connected_during: u64,
+}
+
+/// The histogram bucket of a latency: 10 µs wide below 10 ms, 100 µs below 100 ms, 1 ms
+/// above.
+fn bucket(micros: u64) -> u64 {
+    match micros {
+        0..10_000 => micros / 10 * 10,
+        10_000..100_000 => micros / 100 * 100,
+        _ => micros / 1_000 * 1_000,
+    }
+}
+
+impl Window {
+    pub fn new(start: Instant, length: Duration) -> Self {
+        Self {
+            start,
+            end: start + length,
+            counts: Mutex::default(),
+        }
+    }
+
+    fn contains(&self, at: Instant) -> bool {
+        at >= self.start && at < self.end
+    }
+
+    fn counts(&self) -> std::sync::MutexGuard<'_, WindowCounts> {
+        self.counts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn connected(&self, at: Instant) {
+        let mut counts = self.counts();
+        if at < self.start {
+            counts.connected_before += 1;
+        } else if at < self.end {
+            counts.connected_during += 1;
+        }
+    }
+
+    fn sent(&self, kind: Kind, at: Instant, payload: u64) {
+        if !self.contains(at) {
+            return;
+        }
+        let mut counts = self.counts();
+        let counters = match kind {
+            Kind::Audio => &mut counts.sent.audio,
+            Kind::Video => &mut counts.sent.video,
+        };
+        counters.frames += 1;
+        counters.payload_bytes += payload;
+    }
+
+    fn received(
+        &self,
+        kind: Kind,
+        at: Instant,
+        packets: u64,
+        lost: u64,
+        payload: u64,
+        latency: Option<Duration>,
+    ) {
+        if !self.contains(at) {
+            return;
+        }
+        let mut guard = self.counts();
+        let counts = &mut *guard;
+        let counters = match kind {
+            Kind::Audio => &mut counts.received.audio,
+            Kind::Video => &mut counts.received.video,
+        };
+        counters.frames += 1;
+        counters.packets += packets;
+        counters.packets_lost += lost;
+        counters.payload_bytes += payload;
+        if let Some(latency) = latency {
+            let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+            let (samples, histogram) = match kind {
+                Kind::Audio => (&mut counts.audio_latency, &mut counts.audio_histogram),
+                Kind::Video => (&mut counts.video_latency, &mut counts.video_histogram),
+            };
+            samples.push(latency);
+            *histogram.entry(bucket(micros)).or_default() += 1;
+        }
+    }
+
+    /// The window's figures, as the `window` object of the JSON report.
+    pub fn json(&self) -> serde_json::Value {
+        let counts = self.counts();
+        let finished = |c: &KindCounters| {
+            let mut c = c.clone();
+            c.finish();
+            serde_json::json!({
+                "frames": c.frames,
+                "payload_bytes": c.payload_bytes,
+                "packets": c.packets,
+                "packets_lost": c.packets_lost,
+                "loss_fraction": c.loss_fraction,
+            })
+        };
+        let histogram =
+            |h: &BTreeMap<u64, u64>| h.iter().map(|(us, n)| [*us, *n]).collect::<Vec<_>>();
+        serde_json::json!({
+            "seconds": (self.end - self.start).as_secs_f64(),
+            "sessions_connected_before": counts.connected_before,
+            "sessions_connected_during": counts.connected_during,
+            "sent": {
+                "audio": {"frames": counts.sent.audio.frames, "payload_bytes": counts.sent.audio.payload_bytes},
+                "video": {"frames": counts.sent.video.frames, "payload_bytes": counts.sent.video.payload_bytes},
+            },
+            "received": {
+                "audio": finished(&counts.received.audio),
+                "video": finished(&counts.received.video),
+            },
+            "latency_ms": {
+                "audio": counts.audio_latency.summary(),
+                "video": counts.video_latency.summary(),
+            },
+            "latency_histogram_us": {
+                "audio": histogram(&counts.audio_histogram),
+                "video": histogram(&counts.video_histogram),
+            },
+        })
+    }
+
+    /// A line for the text report.
+    pub fn text(&self) -> String {
+        let counts = self.counts();
+        let r = &counts.received;
+        let p = |s: &Samples| {
+            s.summary().map_or_else(
+                || "-".to_owned(),
+                |s| format!("p50 {:.1} ms, p99 {:.1} ms", s.p50_ms, s.p99_ms),
+            )
+        };
+        format!(
+            "window {:.0} s: received {} audio + {} video packets, lost {} + {}; latency audio {}, video {}",
+            (self.end - self.start).as_secs_f64(),
+            r.audio.packets,
+            r.video.packets,
+            r.audio.packets_lost,
+            r.video.packets_lost,
+            p(&counts.audio_latency),
+            p(&counts.video_latency),
+        )
     }
 }
 
@@ -117,9 +296,13 @@ struct Session<'a> {
     started: Instant,
     tracks: Vec<Track>,
     subscriptions: HashMap<Mid, Subscription>,
+    /// Publishers of media lines as the signalling names them ([`Signalling::source_of`]).
+    named_sources: HashMap<Mid, String>,
     egress: HashMap<Mid, MediaEgressStats>,
     ingress: HashMap<Mid, MediaIngressStats>,
     connected_at: Option<Instant>,
+    /// When the first SDP answer was applied (ours or the SFU's).
+    answered: Option<Instant>,
     /// A fatal event seen while draining.
     failed: Option<String>,
     send_errors: u64,
@@ -172,9 +355,11 @@ pub async fn run<S: Signalling>(
         started,
         tracks: Vec::new(),
         subscriptions: HashMap::new(),
+        named_sources: HashMap::new(),
         egress: HashMap::new(),
         ingress: HashMap::new(),
         connected_at: None,
+        answered: None,
         failed: None,
         send_errors: 0,
     };
@@ -191,11 +376,14 @@ impl Session<'_> {
         stop: &mut watch::Receiver<bool>,
     ) -> anyhow::Result<Outcome> {
         self.drain()?;
-        tokio::select! {
-            offered = self.offer(signalling, config.publish) => offered?,
-            _ = stop.changed() => return Ok(Outcome::Stopped),
+        if !signalling.offers_first() {
+            tokio::select! {
+                offered = self.offer(signalling, config.publish) => offered?,
+                _ = stop.changed() => return Ok(Outcome::Stopped),
+            }
+            self.answered = Some(Instant::now());
         }
-        let answered = Instant::now();
+        let waiting = Instant::now();
         let mut buf = vec![0u8; RECEIVE_BUFFER];
         let mut tail_until = None;
         loop {
@@ -207,12 +395,18 @@ impl Session<'_> {
                 return Ok(Outcome::Stopped);
             }
             let now = Instant::now();
-            let end = match self.connected_at {
-                Some(at) => at + config.duration,
-                None => answered + CONNECT_TIMEOUT,
+            let end = match (self.connected_at, self.answered) {
+                (Some(at), _) => at + config.duration,
+                (None, Some(answered)) => answered + CONNECT_TIMEOUT,
+                // The SFU offers first and has offered nothing (nobody publishes).
+                (None, None) => waiting + config.duration,
             };
             if now >= end {
                 let Some(connected) = self.connected_at else {
+                    if self.answered.is_none() {
+                        tracing::info!(phone = %masked(&self.report.phone), "nothing was offered to receive");
+                        return Ok(Outcome::Completed);
+                    }
                     bail!(
                         "ICE/DTLS to the SFU did not connect within {} s (is UDP to the server's media port open?)",
                         CONNECT_TIMEOUT.as_secs()
@@ -304,6 +498,7 @@ impl Session<'_> {
             .sdp_api()
             .accept_answer(pending, answer)
             .context("apply the SFU's SDP answer")?;
+        self.kick()?;
         self.report.joined_ms = Some(millis(self.started.elapsed()));
         Ok(())
     }
@@ -315,6 +510,16 @@ impl Session<'_> {
     ) -> anyhow::Result<()> {
         match signal {
             Signal::Offer(sdp) => {
+                // Publishers the signalling names beside the offer, by media line.
+                for mid in sdp.lines().filter_map(|l| l.trim().strip_prefix("a=mid:")) {
+                    if let Some(source) = signalling.source_of(mid) {
+                        let mid = Mid::from(mid);
+                        if let Some(sub) = self.subscriptions.get_mut(&mid) {
+                            sub.source.clone_from(&source);
+                        }
+                        self.named_sources.insert(mid, source);
+                    }
+                }
                 let offer = SdpOffer::from_sdp_string(&sdp)
                     .context("parse the SFU's subscription offer")?;
                 let answer = self
@@ -322,12 +527,17 @@ impl Session<'_> {
                     .sdp_api()
                     .accept_offer(offer)
                     .context("accept the SFU's subscription offer")?;
+                self.kick()?;
                 self.drain()?;
                 signalling
                     .answer(&answer.to_sdp_string())
                     .await
                     .context("answer the SFU's subscription offer")?;
                 self.report.renegotiations += 1;
+                if self.answered.is_none() {
+                    self.answered = Some(Instant::now());
+                    self.report.joined_ms = Some(millis(self.started.elapsed()));
+                }
                 Ok(())
             }
             Signal::Closed(why) => bail!("media session ended: {why}"),
@@ -335,6 +545,16 @@ impl Session<'_> {
                 bail!("the server refused our signalling: {code}: {message}")
             }
         }
+    }
+
+    /// Gives str0m the time after a negotiation: its ICE agent computes no deadline
+    /// before its first timeout, so a session that is the DTLS server (the SFU's answer
+    /// says `setup:active`, as Janus's does) would otherwise sleep until its own
+    /// connect deadline without ever sending a connectivity check.
+    fn kick(&mut self) -> anyhow::Result<()> {
+        self.rtc
+            .handle_input(Input::Timeout(Instant::now()))
+            .context("str0m timeout")
     }
 
     fn receive(&mut self, datagram: &[u8], source: SocketAddr) -> anyhow::Result<()> {
@@ -391,6 +611,9 @@ impl Session<'_> {
                 for track in &mut self.tracks {
                     track.start = Some(now);
                 }
+                if let Some(window) = &self.media.window {
+                    window.connected(now);
+                }
                 tracing::info!(phone = %masked(&self.report.phone), "connected to the SFU");
             }
             Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
@@ -398,11 +621,14 @@ impl Session<'_> {
             }
             Event::MediaAdded(added) => {
                 if matches!(added.direction, Direction::RecvOnly | Direction::SendRecv) {
-                    let source = self
-                        .rtc
-                        .media(added.mid)
-                        .map(|m| m.stream_id().to_owned())
-                        .unwrap_or_default();
+                    let source = match self.named_sources.get(&added.mid) {
+                        Some(source) => source.clone(),
+                        None => self
+                            .rtc
+                            .media(added.mid)
+                            .map(|m| m.stream_id().to_owned())
+                            .unwrap_or_default(),
+                    };
                     tracing::debug!(mid = %added.mid, kind = ?added.kind, %source, "subscribed");
                     self.subscriptions.insert(
                         added.mid,
@@ -447,7 +673,7 @@ impl Session<'_> {
     /// A frame arrived: count it, look for gaps, and time it if a bot of ours sent it.
     fn received(&mut self, data: &MediaData) {
         let now = Instant::now();
-        let (kind, source) = match self.subscriptions.get_mut(&data.mid) {
+        let (kind, source, packets, lost) = match self.subscriptions.get_mut(&data.mid) {
             Some(sub) => {
                 let first: u64 = **data.seq_range.start();
                 let last: u64 = **data.seq_range.end();
@@ -455,16 +681,17 @@ impl Session<'_> {
                     Kind::Audio => &mut self.report.received.audio,
                     Kind::Video => &mut self.report.received.video,
                 };
-                if let Some(previous) = sub.last_seq
-                    && first > previous + 1
-                {
-                    counters.packets_lost += first - previous - 1;
-                }
+                let lost = match sub.last_seq {
+                    Some(previous) if first > previous + 1 => first - previous - 1,
+                    _ => 0,
+                };
+                let packets = last.saturating_sub(first) + 1;
+                counters.packets_lost += lost;
                 sub.last_seq = Some(sub.last_seq.map_or(last, |p| p.max(last)));
                 counters.frames += 1;
                 counters.payload_bytes += data.data.len() as u64;
-                counters.packets += last.saturating_sub(first) + 1;
-                (sub.kind, sub.source.clone())
+                counters.packets += packets;
+                (sub.kind, sub.source.clone(), packets, lost)
             }
             // Media the SFU did not announce: nothing to attribute it to.
             None => return,
@@ -486,6 +713,17 @@ impl Session<'_> {
             .lookup(&data.data)
             .filter(|(k, _)| *k == kind)
             .and_then(|(k, index)| self.media.registry.get(&source)?.sent_before(k, index, now));
+        if let Some(window) = &self.media.window {
+            let payload = data.data.len() as u64;
+            window.received(
+                kind,
+                now,
+                packets,
+                lost,
+                payload,
+                sent.map(|sent| now - sent),
+            );
+        }
         match sent {
             Some(sent) => {
                 entry.matched_frames += 1;
@@ -561,6 +799,9 @@ impl Session<'_> {
             )
             .with_context(|| format!("write a {} frame", track.kind.as_str()))?;
         self.log.record(track.kind, next.index, now);
+        if let Some(window) = &self.media.window {
+            window.sent(track.kind, now, len);
+        }
         let counters = match track.kind {
             Kind::Audio => &mut self.report.sent.audio,
             Kind::Video => &mut self.report.sent.video,
@@ -611,5 +852,66 @@ impl Session<'_> {
         if self.send_errors > 0 {
             tracing::warn!(phone = %masked(&self.report.phone), dropped = self.send_errors, "UDP sends dropped");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_window_counts_only_what_happens_within_it() {
+        let start = Instant::now() + Duration::from_secs(10);
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        let window = Window::new(start, Duration::from_secs(30));
+        window.connected(start - Duration::from_secs(1));
+        window.connected(at(5));
+        let before = start - Duration::from_millis(1);
+        window.received(
+            Kind::Audio,
+            before,
+            1,
+            0,
+            80,
+            Some(Duration::from_millis(2)),
+        );
+        window.received(
+            Kind::Audio,
+            at(0),
+            1,
+            2,
+            80,
+            Some(Duration::from_micros(1_234)),
+        );
+        window.received(Kind::Video, at(29_999), 5, 0, 4_000, None);
+        window.received(Kind::Video, at(30_000), 5, 0, 4_000, None);
+        window.sent(Kind::Video, at(1_000), 4_000);
+        window.sent(Kind::Audio, before, 80);
+        let figures = window.json();
+        assert_eq!(figures["seconds"], 30.0);
+        assert_eq!(figures["sessions_connected_before"], 1);
+        assert_eq!(figures["sessions_connected_during"], 1);
+        assert_eq!(figures["received"]["audio"]["packets"], 1);
+        assert_eq!(figures["received"]["audio"]["packets_lost"], 2);
+        assert_eq!(figures["received"]["audio"]["loss_fraction"], 2.0 / 3.0);
+        assert_eq!(figures["received"]["video"]["packets"], 5, "the end is out");
+        assert_eq!(figures["sent"]["video"]["frames"], 1);
+        assert_eq!(figures["sent"]["audio"]["frames"], 0, "before the window");
+        assert_eq!(
+            figures["latency_histogram_us"]["audio"],
+            json!([[1_230, 1]])
+        );
+        assert_eq!(figures["latency_ms"]["audio"]["count"], 1);
+        assert!(figures["latency_ms"]["video"].is_null());
+        assert!(window.text().contains("received 1 audio + 5 video packets"));
+    }
+
+    #[test]
+    fn latency_buckets_widen_with_the_latency() {
+        assert_eq!(bucket(0), 0);
+        assert_eq!(bucket(9_999), 9_990);
+        assert_eq!(bucket(12_345), 12_300);
+        assert_eq!(bucket(123_456), 123_000);
     }
 }

@@ -2,10 +2,10 @@
 //! talks to: [`Signalling`] connects, publishes (our offer → the SFU's answer), waits for
 //! the SFU's subscription offers and answers them, and leaves. [`LiveSignalling`] is
 //! cloudcourt's: the hearing's live WebSocket with its `media.*` messages
-//! (crates/server/src/http/live.rs). A Janus VideoRoom implementation (HTTP long poll,
-//! `join` + `configure` to publish, a subscriber handle whose offers come back as
-//! [`Signal::Offer`]) fits the same seam; Janus answers subscriptions on a second
-//! PeerConnection, which the session would then open for those offers.
+//! (crates/server/src/http/live.rs). Janus's VideoRoom (crate::janus) fits the same seam
+//! with two sessions per bot: one that publishes (our offer, Janus's answer) and one
+//! that only answers the subscriptions Janus offers ([`Signalling::offers_first`]), whose
+//! tracks it attributes to their publishers itself ([`Signalling::source_of`]).
 
 use anyhow::{Context, anyhow, bail};
 use futures_util::{SinkExt, StreamExt};
@@ -42,6 +42,17 @@ pub trait Signalling {
     async fn answer(&mut self, answer: &str) -> anyhow::Result<()>;
     /// Ends the media session and closes the channel.
     async fn leave(&mut self) -> anyhow::Result<()>;
+    /// Whether the SFU makes the first offer (a Janus subscription): the session then
+    /// offers nothing and waits for [`Signal::Offer`]; [`Signalling::publish`] is not used.
+    fn offers_first(&self) -> bool {
+        false
+    }
+    /// The publisher of the track on media line `mid` when the signalling knows it (Janus
+    /// names it beside the offer); otherwise the SDP's stream id (cloudcourt: the
+    /// publishing member's id) is taken.
+    fn source_of(&self, _mid: &str) -> Option<String> {
+        None
+    }
 }
 
 /// How long the SFU may take to answer our offer.
