@@ -60,47 +60,56 @@ pub(crate) struct Announced {
     pub(crate) tcp: Option<SocketAddr>,
 }
 
+/// How many free ports are tried for a port-0 bind whose number is taken on TCP.
+const PORT_ATTEMPTS: usize = 20;
+
+/// The UDP socket and, when ICE-TCP is on, a TCP listener on the same port number, so
+/// one firewall rule (UDP and TCP) opens both. With port 0 a free UDP port may be taken
+/// on TCP (by any connection's local end): another free port is tried.
+fn bind_sockets(
+    config: &SfuConfig,
+) -> Result<(std::net::UdpSocket, Option<std::net::TcpListener>), MediaError> {
+    let bind_error = |addr| move |source| MediaError::Bind { addr, source };
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let socket = std::net::UdpSocket::bind(config.bind).map_err(bind_error(config.bind))?;
+        socket
+            .set_nonblocking(true)
+            .map_err(bind_error(config.bind))?;
+        if !config.tcp {
+            return Ok((socket, None));
+        }
+        let bound = socket.local_addr().map_err(bind_error(config.bind))?;
+        match std::net::TcpListener::bind(bound) {
+            Ok(listener) => {
+                listener.set_nonblocking(true).map_err(bind_error(bound))?;
+                return Ok((socket, Some(listener)));
+            }
+            Err(err)
+                if config.bind.port() == 0
+                    && err.kind() == std::io::ErrorKind::AddrInUse
+                    && attempts < PORT_ATTEMPTS => {}
+            Err(err) => return Err(bind_error(bound)(err)),
+        }
+    }
+}
+
 /// Binds the socket and spawns the thread; returns the command sender and the address
 /// announced to browsers.
 pub(crate) fn spawn(
     config: &SfuConfig,
 ) -> Result<(mpsc::UnboundedSender<Command>, Announced), MediaError> {
-    let socket = std::net::UdpSocket::bind(config.bind).map_err(|source| MediaError::Bind {
-        addr: config.bind,
-        source,
-    })?;
+    let (socket, tcp_listener) = bind_sockets(config)?;
     let bound = socket.local_addr().map_err(|source| MediaError::Bind {
         addr: config.bind,
         source,
     })?;
-    socket
-        .set_nonblocking(true)
-        .map_err(|source| MediaError::Bind {
-            addr: config.bind,
-            source,
-        })?;
     let ip = config.advertise.unwrap_or(match bound.ip() {
         ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
         ip => ip,
     });
     let local = SocketAddr::new(ip, bound.port());
-    // The passive ICE-TCP candidate listens on the same port number as UDP, so one
-    // firewall rule (UDP and TCP) opens both.
-    let tcp_listener = if config.tcp {
-        let listener = std::net::TcpListener::bind(bound).map_err(|source| MediaError::Bind {
-            addr: bound,
-            source,
-        })?;
-        listener
-            .set_nonblocking(true)
-            .map_err(|source| MediaError::Bind {
-                addr: bound,
-                source,
-            })?;
-        Some(listener)
-    } else {
-        None
-    };
     let announced = Announced {
         udp: local,
         tcp: tcp_listener.as_ref().map(|_| local),
