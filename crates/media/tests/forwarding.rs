@@ -213,103 +213,36 @@ impl Client {
 #[tokio::test]
 async fn the_sfu_forwards_audio_between_two_peers() {
     let sfu = Sfu::start(&SfuConfig::default()).expect("the SFU starts");
-
-    let mut alice = Client::new();
-    let (offer, pending, alice_mid) = alice.offer_audio("alice-local");
-    let mut alice_joined = sfu
-        .join("hearing-1", "alice", &offer)
-        .await
-        .expect("alice joins");
-    let answer = SdpAnswer::from_sdp_string(&alice_joined.answer).expect("an SDP answer");
-    alice
-        .rtc
-        .sdp_api()
-        .accept_answer(pending, answer)
-        .expect("alice accepts the answer");
-
-    let mut bob = Client::new();
-    let (offer, pending, _) = bob.offer_audio("bob-local");
-    let mut bob_joined = sfu
-        .join("hearing-1", "bob", &offer)
-        .await
-        .expect("bob joins");
-    let answer = SdpAnswer::from_sdp_string(&bob_joined.answer).expect("an SDP answer");
-    bob.rtc
-        .sdp_api()
-        .accept_answer(pending, answer)
-        .expect("bob accepts the answer");
-
-    let payload_of = |n: u32| -> Vec<u8> { [b"opus".as_slice(), &n.to_be_bytes()].concat() };
-    let started = Instant::now();
-    let mut sent = 0u32;
-    let mut next_frame = Instant::now();
-    while started.elapsed() < Duration::from_secs(15) {
-        alice.drive();
-        bob.drive();
-        // The SFU's renegotiation offers: answer them as a browser would.
-        for (client, joined) in [(&mut alice, &mut alice_joined), (&mut bob, &mut bob_joined)] {
-            while let Ok(event) = joined.events.try_recv() {
-                let PeerEvent::Offer(sdp) = event else {
-                    panic!("peer closed unexpectedly");
-                };
-                let offer = SdpOffer::from_sdp_string(&sdp).expect("an SDP offer");
-                let answer = client
-                    .rtc
-                    .sdp_api()
-                    .accept_offer(offer)
-                    .expect("the SFU's offer is accepted");
-                sfu.answer(joined.peer, &answer.to_sdp_string())
-                    .await
-                    .expect("the SFU takes the answer");
-            }
-        }
-        if alice.connected && Instant::now() >= next_frame {
-            next_frame += Duration::from_millis(20);
-            let writer = alice.rtc.writer(alice_mid).expect("alice's writer");
-            let pt = writer
-                .payload_params()
-                .find(|p| p.spec().codec == str0m::format::Codec::Opus)
-                .map(|p| p.pt())
-                .expect("opus negotiated");
-            writer
-                .write(
-                    pt,
-                    Instant::now(),
-                    MediaTime::new(
-                        u64::from(sent) * 960,
-                        str0m::media::Frequency::FORTY_EIGHT_KHZ,
-                    ),
-                    payload_of(sent),
-                )
-                .expect("alice writes a frame");
-            sent += 1;
-        }
-        if bob.received.len() >= 20 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    assert!(alice.connected && bob.connected, "both peers connect");
+    let mut pair = Pair::join(sfu.clone(), "hearing-1").await;
+    pair.run(Duration::from_secs(15), 20).await;
     assert!(
-        bob.received.len() >= 20,
-        "bob receives alice's audio ({} of {sent} frames)",
-        bob.received.len()
+        pair.alice.connected && pair.bob.connected,
+        "both peers connect"
     );
-    for (stream, payload) in &bob.received {
+    assert!(
+        pair.bob.received.len() >= 20,
+        "bob receives alice's audio ({} of {} frames)",
+        pair.bob.received.len(),
+        pair.sent
+    );
+    for (stream, payload) in &pair.bob.received {
         assert_eq!(stream, "alice", "the stream id names the publishing member");
-        assert!(payload.starts_with(b"opus"), "the payload is alice's");
+        let n = u32::from_be_bytes(payload[..4].try_into().expect("a counter"));
+        assert!(n < pair.sent, "the payload is one alice sent");
     }
     assert!(
-        alice.received.is_empty(),
+        pair.alice.received.is_empty(),
         "alice receives nothing: bob's track carries no media"
     );
 
     // Alice leaves: bob is offered her track stopped (its m-line rejected, port 0).
-    sfu.leave(alice_joined.peer);
+    sfu.leave(pair.alice_joined.peer);
+    let bob = &mut pair.bob;
+    let bob_events = &mut pair.bob_joined.events;
     let offer = tokio::time::timeout(Duration::from_secs(5), async {
         loop {
             bob.drive();
-            if let Ok(event) = bob_joined.events.try_recv() {
+            if let Ok(event) = bob_events.try_recv() {
                 return event;
             }
             tokio::time::sleep(Duration::from_millis(2)).await;
@@ -325,10 +258,10 @@ async fn the_sfu_forwards_audio_between_two_peers() {
         "alice's track is stopped in bob's offer:\n{sdp}"
     );
 
-    sfu.leave(bob_joined.peer);
+    sfu.leave(pair.bob_joined.peer);
     let closed = tokio::time::timeout(Duration::from_secs(5), async {
         loop {
-            match bob_joined.events.recv().await {
+            match pair.bob_joined.events.recv().await {
                 Some(PeerEvent::Offer(_)) => continue,
                 other => return other,
             }
