@@ -15,7 +15,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { RESULTS, WEB_FROM_DISK_ARGS, collectProblems, eventually, webFromDisk } from './helpers.mjs';
-import { MEDIA_ARGS, joinCodeFor, staffLogin } from './join-helpers.mjs';
+import { MEDIA_ARGS, inbound, joinCodeFor, staffLogin, tile } from './join-helpers.mjs';
 import { CHROMIUM, CHROMIUM_ARGS, startServer } from './server.mjs';
 
 /** The bot under test: `CLOUDCOURT_BOT_BIN` (set by scripts/test), else the project's debug build. */
@@ -35,42 +35,6 @@ let server;
 /** @type {import('playwright-core').Browser} */
 let browser;
 
-/**
- * @param {import('playwright-core').Page} page
- * @param {string} label e.g. 被告 吴8
- */
-const tile = (page, label) => page.getByTestId('tiles').locator('cc-tile').filter({ has: page.locator('figcaption', { hasText: label }) });
-
-/**
- * The page's inbound RTP totals, by the member (stream id) each track comes from.
- * @param {import('playwright-core').Page} page
- * @returns {Promise<Record<string, {framesDecoded: number, audioPackets: number}>>}
- */
-async function inbound(page) {
-  return page.evaluate(async () => {
-    const session = /** @type {{__ccMedia?: import('../../web/lib/rtc.js').MediaSession}} */ (/** @type {unknown} */ (window)).__ccMedia;
-    const pc = session?.connection;
-    /** @type {Record<string, {framesDecoded: number, audioPackets: number}>} */
-    const totals = {};
-    if (!pc || !session) return totals;
-    /** track id → member id */
-    const owner = new Map();
-    for (const [memberId, stream] of session.remote) for (const track of stream.getTracks()) owner.set(track.id, memberId);
-    /** mid → member id */
-    const byMid = new Map();
-    for (const t of pc.getTransceivers()) if (t.mid && owner.has(t.receiver.track.id)) byMid.set(t.mid, owner.get(t.receiver.track.id));
-    const stats = await pc.getStats();
-    stats.forEach((report) => {
-      if (report.type !== 'inbound-rtp') return;
-      const memberId = byMid.get(report.mid);
-      if (!memberId) return;
-      const entry = (totals[memberId] ??= { framesDecoded: 0, audioPackets: 0 });
-      if (report.kind === 'video') entry.framesDecoded += report.framesDecoded ?? 0;
-      else entry.audioPackets += report.packetsReceived ?? 0;
-    });
-    return totals;
-  });
-}
 
 /**
  * A running `cloudcourt-bot`: its output so far and its end.

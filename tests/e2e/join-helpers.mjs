@@ -209,3 +209,43 @@ export async function enterRoom(page, hearing, party) {
   assert.equal(admitted.status(), 200, `the clerk admits ${party.name} (${await admitted.text()})`);
   await page.getByTestId('room').waitFor();
 }
+
+/**
+ * A person's tile in the hearing room's grid.
+ * @param {import('playwright-core').Page} page
+ * @param {string} label role and name, e.g. 原告 贾1
+ */
+export const tile = (page, label) => page.getByTestId('tiles').locator('cc-tile').filter({ has: page.locator('figcaption', { hasText: label }) });
+
+/**
+ * The page's inbound RTP totals, by the member (stream id) each track comes from, and which RTP streams they count
+ * (`streams`: a member who reconnected comes with new streams, counted from 0 again).
+ * @param {import('playwright-core').Page} page
+ * @returns {Promise<Record<string, {framesDecoded: number, audioPackets: number, streams: string}>>}
+ */
+export async function inbound(page) {
+  return page.evaluate(async () => {
+    const session = /** @type {{__ccMedia?: import('../../web/lib/rtc.js').MediaSession}} */ (/** @type {unknown} */ (window)).__ccMedia;
+    const pc = session?.connection;
+    /** @type {Record<string, {framesDecoded: number, audioPackets: number, streams: string}>} */
+    const totals = {};
+    if (!pc || !session) return totals;
+    /** track id → member id */
+    const owner = new Map();
+    for (const [memberId, stream] of session.remote) for (const track of stream.getTracks()) owner.set(track.id, memberId);
+    /** mid → member id */
+    const byMid = new Map();
+    for (const t of pc.getTransceivers()) if (t.mid && owner.has(t.receiver.track.id)) byMid.set(t.mid, owner.get(t.receiver.track.id));
+    const stats = await pc.getStats();
+    stats.forEach((report) => {
+      if (report.type !== 'inbound-rtp') return;
+      const memberId = byMid.get(report.mid);
+      if (!memberId) return;
+      const entry = (totals[memberId] ??= { framesDecoded: 0, audioPackets: 0, streams: '' });
+      entry.streams = [...entry.streams.split(' ').filter(Boolean), String(report.ssrc)].sort().join(' ');
+      if (report.kind === 'video') entry.framesDecoded += report.framesDecoded ?? 0;
+      else entry.audioPackets += report.packetsReceived ?? 0;
+    });
+    return totals;
+  });
+}
