@@ -47,6 +47,10 @@ pub struct AppState {
     pub media: media::Sfu,
     /// The recordings of the hearings in session.
     pub recordings: Arc<crate::recording::Recorders>,
+    /// This node among several on PostgreSQL; none on SQLite.
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
+    /// Cluster mode: the live messages this node publishes, until the writer takes them.
+    live_outgoing: Arc<Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<crate::live::Outgoing>>>>,
 }
 
 /// What identifies one version of a stored blob: size, last change, tag.
@@ -70,7 +74,20 @@ impl AppState {
             &config.data_dir,
             media.clone(),
         ));
+        let cluster = store
+            .cluster()
+            .map(|db| Arc::new(crate::cluster::Cluster::new(db)));
+        let (live, live_outgoing) = match &cluster {
+            Some(cluster) => {
+                let (hub, outgoing) =
+                    crate::live::LiveHub::clustered(cluster.db().clone(), cluster.node());
+                (hub, Some(outgoing))
+            }
+            None => (crate::live::LiveHub::default(), None),
+        };
         Ok(Self {
+            cluster,
+            live_outgoing: Arc::new(Mutex::new(live_outgoing)),
             media,
             recordings,
             store,
@@ -78,7 +95,7 @@ impl AppState {
             metrics: Arc::new(Metrics::new()),
             login_throttle: Arc::new(login_throttle),
             outbox_wakeup: Arc::new(tokio::sync::Notify::new()),
-            live: Arc::new(crate::live::LiveHub::default()),
+            live: Arc::new(live),
             join_requests: Arc::new(join_requests),
             join_failures: Arc::new(Throttle::new(5, Duration::from_secs(15 * 60))),
             pdf: Arc::default(),
@@ -166,8 +183,21 @@ pub async fn launch(
         state.config.clone(),
         state.outbox_wakeup.clone(),
     ));
-    // Recordings a stopped process left open are closed, and hearings in session are
-    // recorded on, beside the serving.
+    if let Some(cluster) = &state.cluster {
+        let outgoing = state
+            .live_outgoing
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        if let Some(outgoing) = outgoing {
+            tokio::spawn(crate::live::append_outgoing(cluster.db().clone(), outgoing));
+        }
+        let node_url = node_url(&state.config, listener.local_addr()?);
+        crate::cluster::start(&state, node_url).await?;
+    }
+    // Recordings a stopped process left open are closed, and (on one node) hearings in
+    // session are recorded on, beside the serving. In a cluster, a hearing is recorded
+    // on by the node its next live connection places it on.
     let recordings = state.recordings.clone();
     let store = state.store.clone();
     tokio::spawn(async move { recordings.resume(&store).await });
@@ -182,6 +212,27 @@ pub async fn launch(
     // A message being sent right now is left `sending`; the next start recovers it.
     worker.abort();
     served
+}
+
+/// How the other nodes reach this one: `[cluster] node_url`, else the address listened
+/// on (loopback for every interface).
+fn node_url(config: &Config, listening: SocketAddr) -> String {
+    if let Some(url) = config
+        .cluster
+        .node_url
+        .as_deref()
+        .filter(|u| !u.trim().is_empty())
+    {
+        return url.trim().trim_end_matches('/').to_owned();
+    }
+    let mut address = listening;
+    if address.ip().is_unspecified() {
+        tracing::warn!(
+            "listening on every interface without [cluster] node_url: other nodes are told 127.0.0.1"
+        );
+        address.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    format!("http://{address}")
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -95,6 +95,18 @@ pub struct Config {
     pub evidence: EvidenceSettings,
     #[serde(default)]
     pub media: MediaSettings,
+    #[serde(default)]
+    pub cluster: ClusterSettings,
+}
+
+/// Several nodes on one PostgreSQL database (cluster mode is on with PostgreSQL).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ClusterSettings {
+    /// How the other nodes reach this node's HTTP listener on the internal network,
+    /// e.g. `http://10.0.0.11:8080`; defaults to the address listened on (127.0.0.1
+    /// when listening on every interface, which only suits nodes on one machine).
+    pub node_url: Option<String>,
 }
 
 /// The SFU: the one UDP socket all audio and video goes through, the same port on TCP
@@ -222,6 +234,7 @@ impl Default for Config {
             blobs: store::blobs::BlobConfig::default(),
             evidence: EvidenceSettings::default(),
             media: MediaSettings::default(),
+            cluster: ClusterSettings::default(),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! The files themselves live in the blob store, [`Blobs`]: a local directory or S3.
 
 pub mod blobs;
+pub mod cluster;
 mod error;
 mod evidence;
 mod sql;
@@ -60,6 +61,9 @@ pub enum ParticipantMark {
 #[async_trait]
 pub trait Store: TranscriptStore + EvidenceStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
+
+    /// The tables several nodes share: PostgreSQL only (SQLite serves one node).
+    fn cluster(&self) -> Option<cluster::ClusterDb>;
 
     /// Checks that the database answers (for `/healthz`).
     async fn ping(&self) -> Result<()>;

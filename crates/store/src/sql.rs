@@ -80,6 +80,19 @@ impl PostgresStore {
     }
 }
 
+impl SqliteStore {
+    /// One node only: nothing to share.
+    fn cluster_db(&self) -> Option<crate::cluster::ClusterDb> {
+        None
+    }
+}
+
+impl PostgresStore {
+    fn cluster_db(&self) -> Option<crate::cluster::ClusterDb> {
+        Some(crate::cluster::ClusterDb::new(self.writer.clone()))
+    }
+}
+
 /// Wraps a value read from the database that does not parse as its domain type.
 fn corrupt<E: std::fmt::Display>(what: &'static str) -> impl FnOnce(E) -> StoreError {
     move |err| StoreError::Corrupt {
@@ -334,6 +347,10 @@ macro_rules! sql_store {
         impl Store for $store {
             fn backend(&self) -> Backend {
                 $backend
+            }
+
+            fn cluster(&self) -> Option<crate::cluster::ClusterDb> {
+                self.cluster_db()
             }
 
             async fn ping(&self) -> Result<()> {

@@ -450,7 +450,10 @@ async fn change_state(
         state.outbox_wakeup.notify_one();
     }
     // The recording follows the state, in order (finishing goes on in the background).
-    state.recordings.follow(&state.store, &hearing).await;
+    // In a cluster the hearing's node follows it, when the state message reaches it.
+    if state.cluster.is_none() {
+        state.recordings.follow(&state.store, &hearing).await;
+    }
     super::live::publish_state(&state, &hearing).await;
     Ok(ApiJson(detail(&state, hearing).await?))
 }

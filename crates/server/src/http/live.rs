@@ -114,6 +114,15 @@ async fn live(
 ) -> ApiResult<Response> {
     let (mut parts, body) = request.into_parts();
     let (viewer, hearing) = authorise(&state, &mut parts, id).await?;
+    // In a cluster the connection is served where the hearing's media runs.
+    let route = match &state.cluster {
+        Some(cluster) => {
+            cluster
+                .route(&state, hearing.id, &parts.uri, &parts.headers)
+                .await?
+        }
+        None => crate::cluster::Route::Here,
+    };
     let upgrade =
         WebSocketUpgrade::from_request(axum::extract::Request::from_parts(parts, body), &state)
             .await
@@ -125,9 +134,15 @@ async fn live(
                     rejection.body_text(),
                 )
             })?;
-    Ok(upgrade
-        .max_message_size(64 * 1024)
-        .on_upgrade(move |socket| serve(state, viewer, hearing, query.since, socket)))
+    let upgrade = upgrade.max_message_size(64 * 1024);
+    Ok(match route {
+        crate::cluster::Route::Here => {
+            upgrade.on_upgrade(move |socket| serve(state, viewer, hearing, query.since, socket))
+        }
+        crate::cluster::Route::Proxy(upstream) => {
+            upgrade.on_upgrade(move |socket| crate::cluster::relay(socket, *upstream))
+        }
+    })
 }
 
 use axum::extract::FromRequest;
@@ -176,7 +191,8 @@ struct Roster {
 }
 
 async fn roster(state: &AppState, hearing_id: HearingId) -> ApiResult<Roster> {
-    let live = &state.live;
+    let present = state.live.present(hearing_id).await?;
+    let muted = state.live.muted(hearing_id).await?;
     let bench = state
         .store
         .bench(hearing_id)
@@ -187,20 +203,20 @@ async fn roster(state: &AppState, hearing_id: HearingId) -> ApiResult<Roster> {
             id: seat.user.id.0,
             name: seat.user.display_name.to_string(),
             role: seat.role,
-            connected: live.is_present(hearing_id, Member::Staff(seat.user.id)),
+            connected: present.contains(&seat.user.id.0),
             rules_confirmed: true,
             checked_in: true,
-            muted: live.is_muted(hearing_id, Member::Staff(seat.user.id)),
+            muted: muted.contains(&seat.user.id.0),
         });
     let entry = |p: &Participant| RosterEntry {
         kind: "participant",
         id: p.id.0,
         name: p.name.to_string(),
         role: p.role,
-        connected: live.is_present(hearing_id, Member::Participant(p.id)),
+        connected: present.contains(&p.id.0),
         rules_confirmed: p.rules_confirmed_at.is_some(),
         checked_in: p.checked_in_at.is_some(),
-        muted: live.is_muted(hearing_id, Member::Participant(p.id)),
+        muted: muted.contains(&p.id.0),
     };
     let (outside, inside): (Vec<_>, Vec<_>) = state
         .store
@@ -260,14 +276,24 @@ async fn serve(
     mut socket: WebSocket,
 ) {
     let member = viewer.member();
+    // Cluster mode: this node follows the hearing's log from here on.
+    state.live.catch_up(hearing.id, true).await;
     let mut joined = state.live.join(hearing.id, member, since);
     let connection = joined.connection;
+    state
+        .live
+        .share_presence(hearing.id, member, connection, true)
+        .await;
     publish_roster(&state, hearing.id).await;
     let outcome = session(&state, &viewer, &hearing, &mut joined, &mut socket).await;
     if let Err(reason) = outcome {
         tracing::debug!(hearing = %hearing.id, reason, "live connection ended");
     }
     if state.live.leave(hearing.id, member, connection) {
+        state
+            .live
+            .share_presence(hearing.id, member, connection, false)
+            .await;
         publish_roster(&state, hearing.id).await;
     }
 }

@@ -310,11 +310,14 @@ async fn mute(
     .court(hearing.court_id)
     .hearing(hearing.id);
     state.store.append_audit(audit).await?;
-    state.live.set_muted(
-        hearing.id,
-        crate::live::Member::Participant(participant.id),
-        body.muted,
-    );
+    state
+        .live
+        .set_muted(
+            hearing.id,
+            crate::live::Member::Participant(participant.id),
+            body.muted,
+        )
+        .await?;
     if let Err(err) = state.media.set_muted(
         &hearing.id.to_string(),
         &participant.id.to_string(),
