@@ -379,3 +379,81 @@ fn apply_mutes(state: &AppState, hearing: HearingId, roster: &serde_json::Value)
         }
     }
 }
+
+/// Cluster mode: the address of the node an evidence upload is staged on, when that is
+/// another node (its chunks go there). A node that died took the staged bytes with it:
+/// the upload is then gone (410), and the client starts it again.
+pub async fn staged_elsewhere(
+    state: &AppState,
+    upload: Uuid,
+    headers: &HeaderMap,
+) -> Result<Option<String>, ApiError> {
+    let Some(cluster) = &state.cluster else {
+        return Ok(None);
+    };
+    if headers.contains_key(FORWARDED_HEADER)
+        || state
+            .staging
+            .offset(upload)
+            .await
+            .is_ok_and(|offset| offset.is_some())
+    {
+        return Ok(None);
+    }
+    match cluster.db.upload_node(upload).await? {
+        Some((node, _, _)) if node == cluster.node => Ok(None),
+        Some((_, url, true)) => Ok(Some(url)),
+        Some((_, _, false)) => Err(ApiError::new(
+            StatusCode::GONE,
+            "upload_lost",
+            "上传所在的服务器已停止，请重新上传该文件",
+            "The server this upload was staged on stopped; upload the file again",
+        )),
+        None => Ok(None),
+    }
+}
+
+/// Sends an upload request on to the node it is staged on and returns that node's
+/// answer, streaming the body through.
+pub async fn forward(
+    node_url: &str,
+    parts: &axum::http::request::Parts,
+    body: axum::body::Body,
+    node: Uuid,
+) -> Result<axum::response::Response, ApiError> {
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let url = format!("{}{path}", node_url.trim_end_matches('/'));
+    let mut request = reqwest::Client::new()
+        .request(parts.method.clone(), url)
+        .body(reqwest::Body::wrap_stream(body.into_data_stream()));
+    for (name, value) in &parts.headers {
+        if !matches!(
+            name.as_str(),
+            "host" | "connection" | "transfer-encoding" | "keep-alive" | "upgrade"
+        ) {
+            request = request.header(name, value);
+        }
+    }
+    request = request.header(FORWARDED_HEADER, node.to_string());
+    let answer = request.send().await.map_err(|err| {
+        ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "upload_node_unreachable",
+            "上传所在的服务器暂时无法连接，请稍后继续上传",
+            format!("The server this upload is staged on does not answer: {err}"),
+        )
+    })?;
+    let mut response = axum::response::Response::builder().status(answer.status());
+    for (name, value) in answer.headers() {
+        if !matches!(
+            name.as_str(),
+            "connection" | "transfer-encoding" | "content-length"
+        ) {
+            response = response.header(name, value);
+        }
+    }
+    let bytes = answer.bytes().await.map_err(ApiError::internal)?;
+    response
+        .body(axum::body::Body::from(bytes))
+        .map_err(ApiError::internal)
+}

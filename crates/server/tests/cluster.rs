@@ -2,7 +2,8 @@
 //! the clerk to the other see each other in the roster and every state change and
 //! transcript version, numbered alike on both nodes; the hearing's live connections are
 //! served by the node its media was placed on (the other proxies them); a node whose
-//! listening connection to the database is cut reads what it missed when it is back.
+//! listening connection to the database is cut reads what it missed when it is back; an
+//! evidence upload's chunks reach the node it is staged on from either node.
 //! PostgreSQL only: SQLite serves one node.
 
 mod common;
@@ -112,7 +113,11 @@ async fn two_nodes_serve_one_hearing() {
     .fetch_all(&pool(&app).await)
     .await
     .expect("placements");
-    assert_eq!(placed, vec![(app.base.clone(),)], "the hearing runs on node A");
+    assert_eq!(
+        placed,
+        vec![(app.base.clone(),)],
+        "the hearing runs on node A"
+    );
 
     // A state change made on node B and a transcript version saved on node A reach both,
     // with the same numbers.
@@ -163,6 +168,51 @@ async fn two_nodes_serve_one_hearing() {
     let replayed = expect(&mut again, "state", "the missed state").await;
     assert_eq!(replayed["hearing"]["state"], "in_session");
     assert!(replayed["seq"].as_u64() > Some(since));
+
+    // An upload begun on node A goes on through node B: its chunks reach the node that
+    // staged it, and the finished item is one, with the file's hash.
+    let text = "原告提交的借条照片说明。\n".repeat(2000).into_bytes();
+    let created = json(
+        clerk
+            .post(app.url(&format!("/api/v1/hearings/{}/evidence/uploads", id(&hearing))))
+            .json(&json!({"file_name": "说明.txt", "size": text.len(), "title": "借条说明", "purpose": "证明借款事实"}))
+            .send()
+            .await
+            .expect("request"),
+        StatusCode::CREATED,
+    )
+    .await;
+    let upload_url = format!("{}/api/v1/evidence/uploads/{}", node_b.base, id(&created));
+    let half = text.len() / 2;
+    let mut finished = Value::Null;
+    for (offset, chunk) in [(0, &text[..half]), (half, &text[half..])] {
+        finished = json(
+            clerk
+                .patch(&upload_url)
+                .header("upload-offset", offset.to_string())
+                .header("content-type", "application/offset+octet-stream")
+                .body(chunk.to_vec())
+                .send()
+                .await
+                .expect("request"),
+            StatusCode::OK,
+        )
+        .await;
+    }
+    let expected = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&text))
+    };
+    assert_eq!(
+        finished["evidence"]["sha256"],
+        expected.as_str(),
+        "{finished}"
+    );
+    let evidence = expect(&mut clerk_live, "evidence", "the clerk sees the item").await;
+    assert!(
+        evidence.to_string().contains(id(&finished["evidence"])),
+        "{evidence}"
+    );
 
     drop(again);
     drop(clerk_live);

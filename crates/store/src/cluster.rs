@@ -261,6 +261,34 @@ impl ClusterDb {
         )
     }
 
+    /// Records that an evidence upload is staged on `node`.
+    pub async fn set_upload_node(&self, upload: Uuid, node: Uuid) -> Result<()> {
+        sqlx::query("INSERT INTO upload_nodes (upload_id, node_id) VALUES ($1, $2)")
+            .bind(upload)
+            .bind(node)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The node an upload is staged on: its id, address and whether it is alive.
+    pub async fn upload_node(&self, upload: Uuid) -> Result<Option<(Uuid, String, bool)>> {
+        let row = sqlx::query(
+            "SELECT u.node_id, n.url, n.seen_at > now() - interval '2500 milliseconds' AS alive              FROM upload_nodes u JOIN cluster_nodes n ON n.id = u.node_id WHERE u.upload_id = $1",
+        )
+        .bind(upload)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok((
+                row.try_get("node_id")?,
+                row.try_get("url")?,
+                row.try_get("alive")?,
+            ))
+        })
+        .transpose()
+    }
+
     /// A connection listening for live messages of every hearing.
     pub async fn listener(&self) -> Result<PgListener> {
         let mut listener = PgListener::connect_with(&self.pool).await?;

@@ -425,6 +425,13 @@ async fn create_upload(
         state.staging.remove(upload.id).await;
         return Err(err.into());
     }
+    // Several nodes: the upload's chunks are sent on to this one, wherever they arrive.
+    if let Some(cluster) = &state.cluster {
+        cluster
+            .db()
+            .set_upload_node(upload.id, cluster.node())
+            .await?;
+    }
     Ok((StatusCode::CREATED, ApiJson(upload_view(&upload, 0, None))))
 }
 
@@ -467,7 +474,10 @@ async fn upload_status(
     State(state): State<AppState>,
     ApiPath(uid): ApiPath<Uuid>,
     mut parts: Parts,
-) -> ApiResult<ApiJson<UploadView>> {
+) -> ApiResult<Response> {
+    if let Some(node) = crate::cluster::staged_elsewhere(&state, uid, &parts.headers).await? {
+        return forward_upload(&state, &node, &parts, Body::empty()).await;
+    }
     let actor = requester(&state, &mut parts).await?;
     let upload = own_upload(&state, &actor, uid).await?;
     let offset = state
@@ -476,7 +486,18 @@ async fn upload_status(
         .await
         .map_err(staging_fault)?
         .ok_or_else(upload_not_found)?;
-    Ok(ApiJson(upload_view(&upload, offset, None)))
+    Ok(ApiJson(upload_view(&upload, offset, None)).into_response())
+}
+
+/// Cluster mode: the request goes to the node the upload is staged on.
+async fn forward_upload(
+    state: &AppState,
+    node_url: &str,
+    parts: &Parts,
+    body: Body,
+) -> ApiResult<Response> {
+    let node = state.cluster.as_ref().map(|c| c.node()).unwrap_or_default();
+    crate::cluster::forward(node_url, parts, body, node).await
 }
 
 /// The `Upload-Offset` header: where the body's bytes go.
@@ -514,7 +535,10 @@ async fn upload_chunk(
     ApiPath(uid): ApiPath<Uuid>,
     mut parts: Parts,
     body: Body,
-) -> ApiResult<ApiJson<UploadView>> {
+) -> ApiResult<Response> {
+    if let Some(node) = crate::cluster::staged_elsewhere(&state, uid, &parts.headers).await? {
+        return forward_upload(&state, &node, &parts, body).await;
+    }
     let actor = requester(&state, &mut parts).await?;
     let upload = own_upload(&state, &actor, uid).await?;
     let hearing = state.store.hearing(upload.hearing_id).await?;
@@ -555,7 +579,7 @@ async fn upload_chunk(
         Err(AppendError::Io(err)) => return Err(staging_fault(err)),
     };
     if reached < size {
-        return Ok(ApiJson(upload_view(&upload, reached, None)));
+        return Ok(ApiJson(upload_view(&upload, reached, None)).into_response());
     }
     // One request finishes an upload: a resent last chunk waits here, then finds it done.
     let finishing = state.staging.lock(uid).await;
@@ -573,7 +597,8 @@ async fn upload_chunk(
     Ok(ApiJson(UploadView {
         evidence: Some(item),
         ..view
-    }))
+    })
+    .into_response())
 }
 
 /// Every byte is here: sniff the type, store the bytes while hashing them, and keep
@@ -688,11 +713,14 @@ async fn cancel_upload(
     State(state): State<AppState>,
     ApiPath(uid): ApiPath<Uuid>,
     mut parts: Parts,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Response> {
+    if let Some(node) = crate::cluster::staged_elsewhere(&state, uid, &parts.headers).await? {
+        return forward_upload(&state, &node, &parts, Body::empty()).await;
+    }
     let actor = requester(&state, &mut parts).await?;
     let upload = own_upload(&state, &actor, uid).await?;
     discard(&state, &upload).await;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// The hearing's evidence list (证据列表), by number, with each party's opinion.

@@ -8,6 +8,8 @@
 -- message n"; the body is read from here, so a listener that reconnects misses nothing).
 -- live_presence: who is connected to a hearing, through which node.
 -- live_mutes: whom the court muted (静音), kept across restarts and shared by all nodes.
+-- upload_nodes: the node an evidence upload in progress is staged on (its chunks are
+-- forwarded there from whichever node they reach).
 
 CREATE TABLE cluster_nodes (
     id          UUID PRIMARY KEY,
@@ -43,6 +45,11 @@ CREATE TABLE live_presence (
     connection  BIGINT NOT NULL,
     since       TIMESTAMPTZ NOT NULL DEFAULT now(),
     PRIMARY KEY (hearing_id, member_id)
+);
+
+CREATE TABLE upload_nodes (
+    upload_id   UUID PRIMARY KEY,
+    node_id     UUID NOT NULL
 );
 
 CREATE TABLE live_mutes (
