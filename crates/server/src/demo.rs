@@ -60,9 +60,14 @@ pub async fn ensure(
     let mut staff_ids = Vec::new();
     for (username, display_name, role) in STAFF {
         let (user, shown) = match store.user_credentials(username).await? {
-            Some((user, _)) => match &password {
+            Some((user, stored)) => match &password {
                 Some(password) => {
-                    set_password(store, &user, password, AuditActor::System).await?;
+                    // Set only when it differs: setting a password ends the account's
+                    // sessions, and another node of a cluster restarting with the same
+                    // password must not sign everyone out.
+                    if !crate::password::verify(password.clone(), Some(stored)).await {
+                        set_password(store, &user, password, AuditActor::System).await?;
+                    }
                     (user, Some(password.clone()))
                 }
                 None => (user, None),
