@@ -48,7 +48,8 @@ pub struct RestoreArgs {
     /// The backup directory (`cloudcourt backup --out DIR` wrote it).
     #[arg(long)]
     pub from: PathBuf,
-    /// Restore into a data directory that is not empty: what is in the way is moved into
+    /// Restore into a data directory that is not empty (stop the server first): its
+    /// database, blobs, recordings, signing key and uploads are moved into
     /// `restore-replaced-{time}/` inside it, never deleted. (A PostgreSQL database must be
     /// empty all the same.)
     #[arg(long)]
@@ -287,12 +288,15 @@ pub async fn create(config: &Config, out: &Path) -> anyhow::Result<(PathBuf, Man
             (("sqlite", SQLITE_COPY, "VACUUM INTO"), contents)
         }
         Database::Postgres(url) => {
-            pg_dump(url, &root.join(PG_DUMP_FILE)).await?;
-            // Read after the dump: the rows it holds are among these (evidence is never
-            // deleted), so every blob the dump refers to is checked.
-            let contents = store::backup::postgres_contents(url)
+            // One exported snapshot for the dump and for what is read here: the blob
+            // list and audit head are exactly the dump's.
+            let mut snapshot = store::backup::PostgresSnapshot::begin(url)
                 .await
-                .context("reading the database")?;
+                .context("starting a snapshot of the database")?;
+            let contents = snapshot.contents().await.context("reading the database")?;
+            let dumped = pg_dump(url, &snapshot.name, &root.join(PG_DUMP_FILE)).await;
+            snapshot.end().await.context("ending the snapshot")?;
+            dumped?;
             (
                 ("postgres", PG_DUMP_FILE, "pg_dump --format=custom"),
                 contents,
@@ -507,12 +511,26 @@ pub async fn restore_into(config: &Config, from: &Path, force: bool) -> anyhow::
     if !in_the_way.is_empty() && !force {
         let names: Vec<String> = in_the_way.iter().map(|p| p.display().to_string()).collect();
         bail!(
-            "the data directory is not empty ({}): restore into an empty directory, or pass --force to move \
-             what is there aside into {}/restore-replaced-TIME/ (nothing is deleted); stop the server first",
+            "the data directory is not empty ({}): restore into an empty directory, or stop the server and \
+             pass --force to move cloudcourt's files there (database, blobs, recordings, signing key, uploads) \
+             aside into {}/restore-replaced-TIME/ (nothing is deleted)",
             names.join(", "),
             data_dir.display()
         );
     }
+    // What --force moves aside: what the restore replaces, and the state that belongs
+    // with it (uploads in progress, the SQLite journals); anything else stays.
+    let mut replaced: Vec<PathBuf> = Vec::new();
+    if let Some(file) = &sqlite_file {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut name = file.as_os_str().to_owned();
+            name.push(suffix);
+            replaced.push(PathBuf::from(name));
+        }
+    }
+    replaced.extend(blob_dir.clone());
+    replaced.extend([RECORDINGS, PDF_KEYS, UPLOADS].map(|name| data_dir.join(name)));
+    replaced.retain(|path| path.exists());
     if let Database::Postgres(url) = &database
         && !store::backup::postgres_is_empty(url)
             .await
@@ -610,10 +628,10 @@ pub async fn restore_into(config: &Config, from: &Path, force: bool) -> anyhow::
     }
 
     // Into place: what is in the way first moves aside.
-    let moved_aside = if in_the_way.is_empty() {
+    let moved_aside = if replaced.is_empty() {
         None
     } else {
-        Some(move_aside(data_dir, &in_the_way, sqlite_file.as_deref())?)
+        Some(move_aside(data_dir, &replaced)?)
     };
     for (stage, target) in &places {
         if target.is_dir() && is_empty_dir(target)? {
@@ -744,28 +762,13 @@ fn copy_checked(from: &Path, file: &FileEntry, dest: &Path) -> anyhow::Result<()
     Ok(())
 }
 
-/// Moves what is in the way into `restore-replaced-{time}/` in the data directory (or,
-/// outside it, beside itself), the SQLite file's journal files with it.
-fn move_aside(
-    data_dir: &Path,
-    in_the_way: &[PathBuf],
-    sqlite_file: Option<&Path>,
-) -> anyhow::Result<PathBuf> {
+/// Moves what a restore replaces into `restore-replaced-{time}/` in the data directory
+/// (or, outside it, beside itself).
+fn move_aside(data_dir: &Path, replaced: &[PathBuf]) -> anyhow::Result<PathBuf> {
     let stamp = Utc::now().format("%Y%m%dT%H%M%SZ");
     let aside = data_dir.join(format!("restore-replaced-{stamp}"));
     private_dir(&aside)?;
-    let mut moving: Vec<PathBuf> = in_the_way.to_vec();
-    if let Some(file) = sqlite_file {
-        for suffix in ["-wal", "-shm", "-journal"] {
-            let mut name = file.as_os_str().to_owned();
-            name.push(suffix);
-            let journal = PathBuf::from(name);
-            if journal.exists() && !moving.contains(&journal) {
-                moving.push(journal);
-            }
-        }
-    }
-    for path in moving {
+    for path in replaced {
         let Some(name) = path.file_name() else {
             continue;
         };
@@ -776,7 +779,7 @@ fn move_aside(
             sibling.push(format!(".restore-replaced-{stamp}"));
             PathBuf::from(sibling)
         };
-        std::fs::rename(&path, &dest).with_context(|| {
+        std::fs::rename(path, &dest).with_context(|| {
             format!("cannot move {} aside to {}", path.display(), dest.display())
         })?;
     }
@@ -1288,12 +1291,15 @@ async fn pg_tool(tool: &str, url: &str, args: &[&std::ffi::OsStr]) -> anyhow::Re
     Ok(())
 }
 
-async fn pg_dump(url: &str, file: &Path) -> anyhow::Result<()> {
+/// Dumps the database as the exported `snapshot` sees it.
+async fn pg_dump(url: &str, snapshot: &str, file: &Path) -> anyhow::Result<()> {
+    let snapshot = format!("--snapshot={snapshot}");
     pg_tool(
         "pg_dump",
         url,
         &[
             "--format=custom".as_ref(),
+            snapshot.as_ref(),
             "--file".as_ref(),
             file.as_os_str(),
         ],

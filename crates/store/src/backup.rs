@@ -1,8 +1,10 @@
 //! What a backup needs from the database: a consistent online copy of a SQLite file
 //! (`VACUUM INTO`, which reads one transaction's snapshot while the server goes on
 //! writing), the schema's migration version, the evidence blobs the rows refer to (key,
-//! size, SHA-256) and the audit chain's head; and, for a restore, whether a PostgreSQL
-//! database is empty. `pg_dump` and `pg_restore` themselves are run by the binary.
+//! size, SHA-256) and the audit chain's head — on PostgreSQL from an exported snapshot
+//! that `pg_dump --snapshot` copies, so both see the same moment; and, for a restore,
+//! whether a PostgreSQL database is empty. `pg_dump` and `pg_restore` themselves are run
+//! by the binary.
 
 use crate::Backend;
 use sqlx::postgres::PgConnection;
@@ -169,25 +171,59 @@ pub async fn sqlite_contents(file: &Path) -> Result<Contents, BackupError> {
     contents
 }
 
-/// Reads the same from a PostgreSQL database (in one repeatable-read transaction).
-pub async fn postgres_contents(url: &str) -> Result<Contents, BackupError> {
-    let what = "the PostgreSQL database".to_owned();
-    let mut conn = PgConnection::connect(url)
-        .await
-        .map_err(|source| BackupError::Database {
-            action: "connect to",
-            what: what.clone(),
+/// One moment of a PostgreSQL database, held open while `pg_dump --snapshot={name}`
+/// copies it: what [`PostgresSnapshot::contents`] reads is exactly what the dump holds.
+pub struct PostgresSnapshot {
+    conn: PgConnection,
+    /// The exported snapshot's name, for `pg_dump --snapshot`.
+    pub name: String,
+}
+
+impl PostgresSnapshot {
+    /// Opens a repeatable-read transaction and exports its snapshot.
+    pub async fn begin(url: &str) -> Result<Self, BackupError> {
+        let fail = |action: &'static str| {
+            move |source| BackupError::Database {
+                action,
+                what: "the PostgreSQL database".to_owned(),
+                source,
+            }
+        };
+        let mut conn = PgConnection::connect(url)
+            .await
+            .map_err(fail("connect to"))?;
+        sqlx::query("BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut conn)
+            .await
+            .map_err(fail("begin a snapshot of"))?;
+        let name: String = sqlx::query_scalar("SELECT pg_export_snapshot()")
+            .fetch_one(&mut conn)
+            .await
+            .map_err(fail("export a snapshot of"))?;
+        Ok(Self { conn, name })
+    }
+
+    /// The schema version, evidence blobs and audit head as of the snapshot.
+    pub async fn contents(&mut self) -> Result<Contents, BackupError> {
+        read_postgres(&mut self.conn)
+            .await
+            .map_err(|source| BackupError::Database {
+                action: "read",
+                what: "the PostgreSQL database".to_owned(),
+                source,
+            })
+    }
+
+    /// Ends the snapshot's transaction (after the dump finished).
+    pub async fn end(mut self) -> Result<(), BackupError> {
+        let ended = sqlx::query("ROLLBACK").execute(&mut self.conn).await;
+        let _ = self.conn.close().await;
+        ended.map(drop).map_err(|source| BackupError::Database {
+            action: "end the snapshot of",
+            what: "the PostgreSQL database".to_owned(),
             source,
-        })?;
-    let contents = read_postgres(&mut conn)
-        .await
-        .map_err(|source| BackupError::Database {
-            action: "read",
-            what,
-            source,
-        });
-    let _ = conn.close().await;
-    contents
+        })
+    }
 }
 
 /// Whether a PostgreSQL database has no table of its own (a restore's target must not).
@@ -256,17 +292,13 @@ async fn read_sqlite(conn: &mut SqliteConnection) -> Result<Contents, sqlx::Erro
     })
 }
 
+/// Reads within the transaction the connection is in.
 async fn read_postgres(conn: &mut PgConnection) -> Result<Contents, sqlx::Error> {
-    let mut tx = conn.begin().await?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        .execute(&mut *tx)
-        .await?;
     let has_migrations: bool =
         sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut *conn)
             .await?;
     if !has_migrations {
-        tx.rollback().await?;
         return Ok(Contents {
             schema: None,
             evidence_blobs: Vec::new(),
@@ -274,21 +306,20 @@ async fn read_postgres(conn: &mut PgConnection) -> Result<Contents, sqlx::Error>
         });
     }
     let schema = sqlx::query(SCHEMA_QUERY)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await?
         .map(|row| schema_from(&row))
         .transpose()?;
     let mut evidence_blobs = Vec::new();
-    for row in sqlx::query(BLOBS_QUERY).fetch_all(&mut *tx).await? {
+    for row in sqlx::query(BLOBS_QUERY).fetch_all(&mut *conn).await? {
         evidence_blobs.push(blob_from(&row)?);
     }
     let audit_head = sqlx::query(AUDIT_HEAD_QUERY)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await?
         .map(|row| audit_head_from(&row))
         .transpose()?
         .flatten();
-    tx.rollback().await?;
     Ok(Contents {
         schema,
         evidence_blobs,
