@@ -51,6 +51,10 @@ enum Command {
     /// Read the SMS outbox.
     #[command(subcommand)]
     Sms(crate::admin::SmsCommand),
+    /// Back up the database, evidence, recordings and signing key into a new directory (online).
+    Backup(crate::backup::BackupArgs),
+    /// Restore a backup into an empty data directory (and empty PostgreSQL database).
+    Restore(crate::backup::RestoreArgs),
     /// Create a self-signed certificate and key for signing transcript PDFs (for a
     /// demo or a trial; a court configures its own as pdf.certificate and pdf.key).
     PdfKey {
@@ -87,6 +91,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Admin(command) => crate::admin::run(config, command).await,
         Command::Audit(command) => crate::admin::audit(config, command).await,
         Command::Sms(command) => crate::admin::sms(config, command).await,
+        Command::Backup(args) => crate::backup::backup(config, args).await,
+        Command::Restore(args) => crate::backup::restore(config, args).await,
         Command::PdfKey { dir, common_name } => {
             let name = common_name.unwrap_or_else(|| config.court.name.clone());
             let (certificate, key) = crate::pdf::write_self_signed(&dir, &name)?;

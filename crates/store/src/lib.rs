@@ -3,6 +3,7 @@
 //! Every state-changing method appends its audit event in the same transaction.
 //! The files themselves live in the blob store, [`Blobs`]: a local directory or S3.
 
+pub mod backup;
 pub mod blobs;
 pub mod cluster;
 mod error;
