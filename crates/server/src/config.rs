@@ -84,6 +84,10 @@ pub struct Config {
     /// Join-code requests allowed per phone in 10 minutes (an address counts double,
     /// so it gets half); a load test from one machine raises it.
     pub join_max_requests: u32,
+    /// The court's own reverse proxies (nginx): requests from these addresses are
+    /// counted against the client address they give in `X-Forwarded-For`.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pub sms: SmsSettings,
     #[serde(default)]
     pub pdf: PdfSettings,
@@ -229,6 +233,7 @@ impl Default for Config {
             login_max_failures: 5,
             login_lockout_seconds: 15 * 60,
             join_max_requests: 10,
+            trusted_proxies: Vec::new(),
             sms: SmsSettings::default(),
             pdf: PdfSettings::default(),
             blobs: store::blobs::BlobConfig::default(),
@@ -323,6 +328,11 @@ impl Config {
         shown.database_url = self.database_url().map(redact_url);
         shown.sms.transport = self.sms.transport.redacted();
         shown.blobs = self.blobs.redacted();
+        for turn in &mut shown.media.turn {
+            if turn.secret.is_some() {
+                turn.secret = Some("***".into());
+            }
+        }
         toml::to_string(&shown).unwrap_or_else(|err| format!("(cannot print configuration: {err})"))
     }
 }
@@ -380,8 +390,14 @@ mod tests {
         let mut config = config;
         config.sms.transport.aliyun.access_key_secret = "aliyun-secret".into();
         config.sms.transport.smpp.password = "smpp-secret".into();
+        config.media.turn.push(TurnSettings {
+            urls: vec!["turns:turn.court.example:443?transport=tcp".into()],
+            secret: Some("coturn-secret".into()),
+            ttl_seconds: 3600,
+        });
         let text = config.describe();
         assert!(!text.contains("topsecret"), "{text}");
+        assert!(!text.contains("coturn-secret"), "{text}");
         assert!(
             !text.contains("aliyun-secret") && !text.contains("smpp-secret"),
             "{text}"

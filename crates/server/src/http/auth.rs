@@ -1,9 +1,10 @@
 //! Staff sign-in: argon2id passwords, throttled attempts, and an opaque session token in
 //! an HttpOnly, SameSite=Strict cookie (stored only as its SHA-256).
 
+use super::client_address::ClientAddress;
 use super::error::{ApiError, ApiJson, ApiResult};
 use crate::app::AppState;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -14,7 +15,6 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use std::net::SocketAddr;
 use std::time::Instant;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -151,12 +151,12 @@ pub struct Me {
     ))]
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(client): ClientAddress,
     ApiJson(body): ApiJson<Login>,
 ) -> ApiResult<Response> {
     let username = body.username.trim().to_ascii_lowercase();
     let user_key = format!("user:{username}");
-    let ip_key = format!("ip:{}", peer.ip());
+    let ip_key = format!("ip:{}", client);
     let throttle = &state.login_throttle;
     if let Err(seconds) = throttle.check(&[(&user_key, 1), (&ip_key, 4)], Instant::now()) {
         let minutes = seconds.div_ceil(60);
@@ -178,7 +178,7 @@ async fn login(
         let audit = NewAuditEvent::new(
             AuditActor::System,
             "session.login_failed",
-            json!({"username": username, "address": peer.ip().to_string()}),
+            json!({"username": username, "address": client.to_string()}),
         );
         state.store.append_audit(audit).await?;
         return Err(ApiError::new(
@@ -197,7 +197,7 @@ async fn login(
             username: user.username.to_string(),
         },
         "session.login",
-        json!({"address": peer.ip().to_string()}),
+        json!({"address": client.to_string()}),
     )
     .court(user.court_id);
     state

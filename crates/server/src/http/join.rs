@@ -4,9 +4,10 @@
 //! before entering: read their hearing, confirm the court rules, leave.
 
 use super::auth::{new_token, session_cookie_header, token_hash};
+use super::client_address::ClientAddress;
 use super::error::{ApiError, ApiJson, ApiResult};
 use crate::app::AppState;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -18,7 +19,6 @@ use court::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::net::SocketAddr;
 use std::time::Instant;
 use store::ParticipantMark;
 use utoipa_axum::router::OpenApiRouter;
@@ -245,12 +245,12 @@ async fn find(
     ))]
 async fn request_code(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(client): ClientAddress,
     ApiJson(body): ApiJson<CodeRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<CodeRequested>)> {
     let (number, phone) = parse_pair(&body.meeting_number, &body.phone)?;
     let now = Instant::now();
-    let address = format!("ip:{}", peer.ip());
+    let address = format!("ip:{}", client);
     let phone_key = format!("phone:{phone}");
     state
         .join_failures
@@ -355,7 +355,7 @@ async fn send_code(
     ))]
 async fn verify_code(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(client): ClientAddress,
     ApiJson(body): ApiJson<CodeCheck>,
 ) -> ApiResult<Response> {
     let (number, phone) = parse_pair(&body.meeting_number, &body.phone)?;
@@ -363,7 +363,7 @@ async fn verify_code(
         return Err(Invalid::new("code", "验证码为6位数字", "The code has 6 digits").into());
     }
     let now = Instant::now();
-    let address = format!("ip:{}", peer.ip());
+    let address = format!("ip:{}", client);
     let phone_key = format!("phone:{phone}");
     let hearing_key = format!("hearing:{number}");
     state
@@ -402,7 +402,7 @@ async fn verify_code(
             name: participant.name.to_string(),
         },
         "join.session",
-        json!({"participant_id": participant.id, "address": peer.ip().to_string()}),
+        json!({"participant_id": participant.id, "address": client.to_string()}),
     )
     .court(hearing.court_id)
     .hearing(hearing.id);

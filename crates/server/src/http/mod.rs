@@ -3,6 +3,7 @@
 
 mod auth;
 mod cases;
+pub mod client_address;
 pub mod error;
 pub mod evidence;
 mod hearings;
