@@ -201,6 +201,7 @@ pub async fn launch(
     let recordings = state.recordings.clone();
     let store = state.store.clone();
     tokio::spawn(async move { recordings.resume(&store).await });
+    let state_cluster = state.cluster.clone();
     let app = crate::http::router(state);
     let served = axum::serve(
         listener,
@@ -211,6 +212,9 @@ pub async fn launch(
     .context("the HTTP server stopped with an error");
     // A message being sent right now is left `sending`; the next start recovers it.
     worker.abort();
+    if let Some(cluster) = &state_cluster {
+        cluster.retire().await;
+    }
     served
 }
 

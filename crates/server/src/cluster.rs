@@ -38,6 +38,8 @@ pub struct Cluster {
     node: Uuid,
     /// The hearings whose media runs here.
     owned: Mutex<HashSet<HearingId>>,
+    /// Stopping: no more heartbeats.
+    retired: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -59,6 +61,7 @@ impl Cluster {
             db,
             node: Uuid::now_v7(),
             owned: Mutex::default(),
+            retired: Default::default(),
         }
     }
 
@@ -74,6 +77,16 @@ impl Cluster {
         self.owned
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Leaves the cluster (a clean stop): the other nodes take this node's hearings
+    /// over at their next connection instead of waiting for its heartbeat to age.
+    pub async fn retire(&self) {
+        self.retired
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Err(err) = self.db.retire(self.node).await {
+            tracing::warn!(error = %err, "could not tell the cluster this node stops");
+        }
     }
 
     /// Whether the hearing's media runs here.
@@ -276,6 +289,9 @@ pub async fn start(state: &AppState, node_url: String) -> anyhow::Result<()> {
         let mut beats = 0u64;
         loop {
             ticks.tick().await;
+            if beating.retired.load(std::sync::atomic::Ordering::SeqCst) {
+                return;
+            }
             if let Err(err) = beating.db.heartbeat(beating.node).await {
                 tracing::warn!(error = %err, "heartbeat not written");
             }

@@ -60,6 +60,16 @@ impl ClusterDb {
         Ok(())
     }
 
+    /// Says the node is stopping: the others take its hearings over at once instead of
+    /// waiting for its heartbeat to age.
+    pub async fn retire(&self, node: Uuid) -> Result<()> {
+        sqlx::query("UPDATE cluster_nodes SET seen_at = 'epoch' WHERE id = $1")
+            .bind(node)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Forgets what dead nodes left: their presence at once, their rows after an hour,
     /// live messages after a day (clients that were away longer get a snapshot).
     pub async fn prune(&self) -> Result<()> {
