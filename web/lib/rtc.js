@@ -353,6 +353,8 @@ function liveVideo(stream) {
  * @property {number} lost packets lost
  * @property {number} frames frames decoded
  * @property {number} freezes
+ * @property {number} [concealed] audio: samples concealed (played without having arrived in time)
+ * @property {number} [samples] audio: samples played
  */
 
 export class MediaSession {
@@ -978,7 +980,7 @@ export class MediaSession {
     /** @type {Map<string, number>} */
     const levels = new Map();
     /** Per member: the window's counters and current values. */
-    /** @type {Map<string, {received: number, lost: number, frames: number, freezes: number, audioJitter?: number, videoJitter?: number, fps?: number, video: boolean, fresh: boolean, young: boolean}>} */
+    /** @type {Map<string, {received: number, lost: number, audio: number, concealed: number, samples: number, frames: number, freezes: number, audioJitter?: number, videoJitter?: number, fps?: number, video: boolean, fresh: boolean, young: boolean}>} */
     const members = new Map();
     /** @type {LinkSample} */
     const self = { connected: UP.has(pc.iceConnectionState) };
@@ -1007,12 +1009,19 @@ export class MediaSession {
             levels.set(memberId, Math.max(levels.get(memberId) ?? 0, s.audioLevel));
           }
           if (!qualityDue) return;
-          const entry = members.get(memberId) ?? { received: 0, lost: 0, frames: 0, freezes: 0, video: false, fresh: false, young: false };
+          const entry = members.get(memberId) ?? { received: 0, lost: 0, audio: 0, concealed: 0, samples: 0, frames: 0, freezes: 0, video: false, fresh: false, young: false };
           members.set(memberId, entry);
           if (!this.#firstSeen.has(s.id)) this.#firstSeen.set(s.id, now);
           if (now - (this.#firstSeen.get(s.id) ?? now) < STALL_AFTER_MS) entry.young = true;
           /** @type {Counters} */
-          const counters = { received: s.packetsReceived ?? 0, lost: Math.max(0, s.packetsLost ?? 0), frames: s.framesDecoded ?? 0, freezes: s.freezeCount ?? 0 };
+          const counters = {
+            received: s.packetsReceived ?? 0,
+            lost: Math.max(0, s.packetsLost ?? 0),
+            frames: s.framesDecoded ?? 0,
+            freezes: s.freezeCount ?? 0,
+            concealed: s.concealedSamples ?? 0,
+            samples: s.totalSamplesReceived ?? 0,
+          };
           const before = this.#counters.get(s.id);
           this.#counters.set(s.id, counters);
           // First seen: no window yet.
@@ -1025,6 +1034,16 @@ export class MediaSession {
           if (typeof s.jitter === 'number') {
             if (s.kind === 'audio') entry.audioJitter = Math.max(entry.audioJitter ?? 0, s.jitter * 1000);
             else entry.videoJitter = Math.max(entry.videoJitter ?? 0, s.jitter * 1000);
+          }
+          if (s.kind === 'audio') {
+            const audio = Math.max(0, counters.received - before.received);
+            entry.audio += audio;
+            // Concealment only while packets come (without any, the member is muted or the link is down: see
+            // `receiving`), so that silence from a muted member is not taken for loss.
+            if (audio > 0) {
+              entry.concealed += Math.max(0, (counters.concealed ?? 0) - (before.concealed ?? 0));
+              entry.samples += Math.max(0, (counters.samples ?? 0) - (before.samples ?? 0));
+            }
           }
           if (s.kind === 'video') {
             entry.video = true;
@@ -1114,10 +1133,15 @@ export class MediaSession {
     for (const [memberId, m] of members) {
       if (m.fresh && m.received === 0) continue;
       const expected = m.received + m.lost;
+      // The SFU numbers the packets it forwards afresh, so `packetsLost` only sees the loss between it and us, never
+      // the loss on the member's own uplink; what that did to their voice shows as concealment here.
+      const concealed = m.samples > 0 ? m.concealed / m.samples : 0;
       /** @type {LinkSample} */
       const link = {
-        receiving: m.received > 0,
-        lossFraction: expected > 0 ? m.lost / expected : 0,
+        // Audio or decoded pictures: the SFU's padding (it probes our bandwidth on the video streams) arrives even
+        // while nothing of the member does.
+        receiving: m.audio > 0 || m.frames > 0,
+        lossFraction: Math.max(expected > 0 ? m.lost / expected : 0, concealed),
         jitterMs: m.audioJitter ?? m.videoJitter,
         framesPerSecond: m.frames > 0 ? m.fps : undefined,
         freezes: m.freezes,
