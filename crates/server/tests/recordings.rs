@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{TestApp, get_ok, id, json, problem};
+use common::{LiveSocket, TestApp, connect_live, get_ok, id, json, problem, staff_session};
 use court::HearingId;
 use media::recording::{Packet, Recording, TrackInfo, TrackKind};
 use reqwest::{Client, StatusCode};
@@ -70,6 +70,13 @@ async fn transition(app: &TestApp, clerk: &Client, hearing: &Value, name: &str) 
     .await;
 }
 
+/// The clerk's live channel to the hearing: on PostgreSQL (a cluster of nodes) a
+/// hearing's media, and so its recording, runs on the node its live connections reach.
+async fn place_here(app: &TestApp, hearing: &Value) -> LiveSocket {
+    let (_, cookie) = staff_session(app, "clerk").await;
+    connect_live(&app.base, &cookie, id(hearing)).await
+}
+
 fn recordings_url(app: &TestApp, hearing: &Value) -> String {
     app.url(&format!("/api/v1/hearings/{}/recordings", id(hearing)))
 }
@@ -116,6 +123,7 @@ async fn a_finished_segment_is_kept_in_the_shared_stores(app: &TestApp) {
     let hearing = new_hearing(app, &clerk, "（2026）京0107民初41号").await;
     let url = recordings_url(app, &hearing);
     assert_eq!(get_ok(&clerk, &url).await, json!([]));
+    let _live = place_here(app, &hearing).await;
     for step in ["open", "start"] {
         transition(app, &clerk, &hearing, step).await;
     }
@@ -332,6 +340,7 @@ async fn a_crashed_nodes_segment_is_recovered_and_stored(app: &TestApp) {
     let clerk = app.login("clerk").await;
     let hearing = new_hearing(app, &clerk, "（2026）京0107民初42号").await;
     let url = recordings_url(app, &hearing);
+    let _live = place_here(app, &hearing).await;
     for step in ["open", "start"] {
         transition(app, &clerk, &hearing, step).await;
     }
@@ -451,6 +460,7 @@ async fn two_nodes_take_distinct_segments(app: &TestApp) {
     let clerk = app.login("clerk").await;
     let hearing = new_hearing(app, &clerk, "（2026）京0107民初43号").await;
     let url = recordings_url(app, &hearing);
+    let _live = place_here(app, &hearing).await;
     for step in ["open", "start"] {
         transition(app, &clerk, &hearing, step).await;
     }
