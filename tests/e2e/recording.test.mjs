@@ -1,7 +1,8 @@
 /**
  * Browser test of the hearing's recording (庭审录音录像, issue 5): the clerk in the staff room and the plaintiff on a
  * phone (Chromium, fake camera and microphone) are in the room; the clerk opens the hearing (开庭), a few seconds pass,
- * the clerk closes it (闭庭). Then, through the staff's API: the segment is finished, every published track has its
+ * the clerk closes it (闭庭). Then, through the staff's API: the segment is finished and stored in the blob store (its
+ * copy on the server's disk removed), every published track has its
  * file (Opus in Ogg at 48 kHz, VP8 in IVF at the size the browser sent), `ffprobe` reads each one and its duration is
  * the session's within a second, each participant has a WebM, the manifest maps every track to the wall clock, every
  * downloaded file's SHA-256 is the manifest's and is in the audit log. And a crash: the server is killed (`kill -9`)
@@ -13,7 +14,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -129,12 +130,15 @@ describe('the hearing is recorded', () => {
           const segments = await response.json();
           assert.equal(segments.length, 1, 'one segment');
           segment = segments[0];
-          assert.equal(segment.manifest.state, 'finished', `the recording is finished: ${segment.manifest.state}`);
+          assert.equal(segment.state, 'finished', `the recording is finished and stored: ${segment.state} ${segment.error ?? ''}`);
+          assert.equal(segment.manifest.state, 'finished');
         },
         60_000,
         500,
       );
       const manifest = segment.manifest;
+      // Kept in the blob store, so no longer on the server's disk.
+      await assert.rejects(access(path.join(server.dataDir, 'recordings', hearingId, '1')), 'the local copy is removed once stored');
       // The session as the server lived it: from 开庭 to 闭庭 (the requests' own time excluded).
       const session = (Date.parse(manifest.ended_at) - Date.parse(manifest.started_at)) / 1000;
       assert.ok(Math.abs(session - wallSession) < 2, `the recorded session (${session} s) is the one the test held (${wallSession} s)`);
@@ -301,9 +305,11 @@ describe('a crash mid-session keeps the recording', () => {
       await eventually(
         async () => {
           segments = await (await api.request.get(`${base}/recordings`)).json();
-          assert.equal(segments.length, 2, `the recovered segment and a new one: ${JSON.stringify(segments.map((x) => x.manifest.state))}`);
+          assert.equal(segments.length, 2, `the recovered segment and a new one: ${JSON.stringify(segments.map((x) => x.state))}`);
+          assert.equal(segments[0].state, 'recovered', `recovered and stored: ${segments[0].error ?? ''}`);
           assert.equal(segments[0].manifest.state, 'interrupted');
-          assert.equal(segments[1].manifest.state, 'recording', 'the hearing, still in session, is recorded on');
+          assert.equal(segments[1].state, 'recording', 'the hearing, still in session, is recorded on');
+          assert.equal(segments[1].manifest, null, 'its files are not stored while it is written');
         },
         30_000,
         500,
@@ -340,6 +346,7 @@ describe('a crash mid-session keeps the recording', () => {
       await eventually(
         async () => {
           const now = await (await api.request.get(`${base}/recordings`)).json();
+          assert.equal(now[1].state, 'finished');
           assert.equal(now[1].manifest.state, 'finished');
         },
         30_000,

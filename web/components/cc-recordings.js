@@ -1,8 +1,9 @@
 /**
  * <cc-recordings>: 庭审录像 of one hearing, for the court's staff — each segment of the recording (第1段; a restart
- * mid-hearing begins another) with its state (录制中, 已完成, 中断后已恢复), when it started and ended, the gaps the
- * register holds (休庭, 断线, 丢包, 中断) and every file with its size, its SHA-256 (short; the full one in its title)
- * and a download link. 刷新 reads it again (a recording is finished a little after 闭庭).
+ * mid-hearing, or another node taking the hearing over, begins another) with its state (录制中, 已完成, 中断后已恢复,
+ * 文件待保存), when it started and ended, the gaps the register holds (休庭, 断线, 丢包, 中断) and every stored file
+ * with its size, its SHA-256 (short; the full one in its title) and a download link. 刷新 reads it again (a segment's
+ * files are stored a little after 闭庭).
  */
 
 import { request } from '../lib/api.js';
@@ -30,18 +31,32 @@ import { formatInZone } from '../lib/time.js';
  */
 
 /**
+ * @typedef {Object} RecordingLink
+ * @property {string} file
+ * @property {string} url
+ * @property {string} kind audio | video | participant_webm | composed | gaps | manifest
+ * @property {string} sha256
+ * @property {number} bytes
+ */
+
+/**
  * @typedef {Object} RecordingSegment
  * @property {number} segment
- * @property {{state: string, started_at: string, ended_at?: string | null, files: RecordingFile[]}} manifest
+ * @property {string} state recording | finished | recovered | failed
+ * @property {string} node the node that records (or recorded) it
+ * @property {string} started_at
+ * @property {string | null} [finished_at]
+ * @property {string | null} [error]
+ * @property {{state: string, started_at: string, ended_at?: string | null, files: RecordingFile[]} | null} manifest null until stored
  * @property {RecordingGap[]} gaps
- * @property {{file: string, url: string}[]} files
+ * @property {RecordingLink[]} files
  */
 
 const STATE_KEYS = /** @type {Record<string, MessageKey>} */ ({
   recording: 'recording.state.recording',
-  finishing: 'recording.state.finishing',
   finished: 'recording.state.finished',
-  interrupted: 'recording.state.interrupted',
+  recovered: 'recording.state.interrupted',
+  failed: 'recording.state.failed',
 });
 
 const KIND_KEYS = /** @type {Record<string, MessageKey>} */ ({
@@ -112,31 +127,28 @@ export class CcRecordings extends HTMLElement {
     replaceChildren(
       this.#list,
       ...segments.map((segment) => {
-        const { manifest } = segment;
         const title = h('h4', {});
         bindText(title, 'recording.segment', { n: segment.segment });
         const state = h('p', { class: 'recording-state', attrs: { 'data-testid': 'recording-state' } });
-        bindText(state, STATE_KEYS[manifest.state] ?? 'recording.state.recording', {
-          from: at(manifest.started_at),
-          to: manifest.ended_at ? at(manifest.ended_at) : '',
+        bindText(state, STATE_KEYS[segment.state] ?? 'recording.state.recording', {
+          from: at(segment.started_at),
+          to: segment.finished_at ? at(segment.finished_at) : '',
+          node: segment.node,
         });
-        const hashes = new Map(manifest.files.map((f) => [f.file, f]));
+        if (segment.error) state.title = segment.error;
         const files = h(
           'ul',
           { class: 'recording-files' },
           ...segment.files.map((link) => {
-            const record = hashes.get(link.file);
             const kind = h('span', { class: 'recording-kind' });
-            bindText(kind, KIND_KEYS[record?.kind ?? (link.file.endsWith('.json') ? 'manifest' : '')] ?? 'recording.kind.file');
+            bindText(kind, KIND_KEYS[link.kind] ?? 'recording.kind.file');
             return h(
               'li',
               { attrs: { 'data-testid': 'recording-file' } },
               kind,
               h('a', { text: link.file, attrs: { href: link.url, download: link.file } }),
-              record ? h('span', { class: 'recording-size', text: formatSize(record.bytes) }) : '',
-              record
-                ? h('code', { class: 'sha', text: record.sha256.slice(0, 12), attrs: { title: `SHA-256 ${record.sha256}`, 'data-sha256': record.sha256 } })
-                : '',
+              h('span', { class: 'recording-size', text: formatSize(link.bytes) }),
+              h('code', { class: 'sha', text: link.sha256.slice(0, 12), attrs: { title: `SHA-256 ${link.sha256}`, 'data-sha256': link.sha256 } }),
             );
           }),
         );

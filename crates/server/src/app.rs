@@ -73,6 +73,8 @@ impl AppState {
         let recordings = Arc::new(crate::recording::Recorders::new(
             &config.data_dir,
             media.clone(),
+            blobs.clone(),
+            crate::recording::default_node(&config.data_dir),
         ));
         let cluster = store
             .cluster()

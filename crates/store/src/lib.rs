@@ -8,6 +8,7 @@ pub mod blobs;
 pub mod cluster;
 mod error;
 mod evidence;
+mod recordings;
 mod sql;
 mod transcript;
 
@@ -17,6 +18,9 @@ pub mod testing;
 pub use blobs::{BlobConfig, BlobError, BlobMeta, Blobs, Stored};
 pub use error::{Conflict, StoreError};
 pub use evidence::{EvidenceStore, Upload};
+pub use recordings::{
+    RecordingFile, RecordingSegment, RecordingStore, SegmentOutcome, SegmentState,
+};
 pub use sql::{PostgresStore, SqliteStore};
 pub use transcript::{TranscriptHead, TranscriptStore};
 
@@ -60,7 +64,7 @@ pub enum ParticipantMark {
 
 /// Everything cloudcourt keeps, behind one interface for both databases.
 #[async_trait]
-pub trait Store: TranscriptStore + EvidenceStore + Send + Sync + 'static {
+pub trait Store: TranscriptStore + EvidenceStore + RecordingStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// The tables several nodes share: PostgreSQL only (SQLite serves one node).

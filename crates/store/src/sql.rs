@@ -1153,6 +1153,7 @@ mod sqlite_impl {
     sql_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite, "");
     crate::transcript::transcript_sql!(SqliteStore);
     crate::evidence::evidence_sql!(SqliteStore);
+    crate::recordings::recordings_sql!(SqliteStore);
 }
 
 mod postgres_impl {
@@ -1166,4 +1167,5 @@ mod postgres_impl {
     );
     crate::transcript::transcript_sql!(PostgresStore);
     crate::evidence::evidence_sql!(PostgresStore);
+    crate::recordings::recordings_sql!(PostgresStore);
 }

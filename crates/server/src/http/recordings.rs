@@ -1,7 +1,10 @@
-//! The hearing's recording for the court's staff: its segments (one per run of the
-//! recorder: a restart mid-hearing begins a new one) with their files, SHA-256 and gap
-//! register, and each file for download (audited). Only files a segment's manifest lists
-//! are served; names from the request never reach the file system otherwise.
+//! The hearing's recording for the court's staff, on any node: its segments (one per run
+//! of a recorder: a restart or another node taking the hearing over begins a new one)
+//! from the database, with their state, manifest, gap register and files, and each file
+//! for download from the blob store (`Range` supported, audited). A file is checked
+//! against its recorded SHA-256 before it is served (once per version of its blob): one
+//! altered at rest is refused and the refusal audited. Only names the database lists are
+//! served; a name from the request is never a path.
 
 use super::Staff;
 use super::error::{ApiError, ApiPath, ApiResult};
@@ -10,12 +13,14 @@ use crate::app::AppState;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::Response;
-use court::{Action, HearingId, NewAuditEvent};
-use media::recording::{Gap, Manifest, read_gaps};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use court::{Action, AuditActor, HearingId, NewAuditEvent};
+use futures_util::TryStreamExt;
 use serde::Serialize;
 use serde_json::json;
+use store::RecordingFile;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -29,14 +34,23 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Segment {
     pub segment: u32,
+    /// `recording` (being written on its node, no files yet), `finished`, `recovered`
+    /// (closed after its node stopped), or `failed` (its files wait on its node's disk
+    /// and are stored at that node's next start; see `error`).
+    pub state: String,
+    /// The node that records (or recorded) it.
+    pub node: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub error: Option<String>,
     /// The manifest as written (state, tracks with their RTP-to-wall-clock mapping,
-    /// outputs, files with SHA-256).
-    #[schema(value_type = Object)]
-    pub manifest: Manifest,
+    /// outputs, files with SHA-256); `null` until the segment is stored.
+    #[schema(value_type = Option<Object>)]
+    pub manifest: Option<serde_json::Value>,
     /// The gap register: recess, disconnections, losses, interruptions.
     #[schema(value_type = Vec<Object>)]
-    pub gaps: Vec<Gap>,
-    /// Where each file of the segment downloads from (the manifest first).
+    pub gaps: Vec<serde_json::Value>,
+    /// Each stored file of the segment and where it downloads from (the manifest first).
     pub files: Vec<FileLink>,
 }
 
@@ -44,6 +58,12 @@ pub struct Segment {
 pub struct FileLink {
     pub file: String,
     pub url: String,
+    /// `audio`, `video`, `participant_webm`, `composed`, `gaps` or `manifest`.
+    pub kind: String,
+    pub participant_id: Option<String>,
+    /// Lowercase hex.
+    pub sha256: String,
+    pub bytes: i64,
 }
 
 /// The hearing's recordings, oldest segment first.
@@ -59,120 +79,225 @@ async fn list_recordings(
 ) -> ApiResult<Json<Vec<Segment>>> {
     let hearing = visible_hearing(&state, &staff, id).await?;
     staff.require(Action::ViewHearing)?;
-    let dir = state.recordings.hearing_dir(hearing.id);
-    let segments = tokio::task::spawn_blocking(move || segments(&dir))
-        .await
-        .map_err(ApiError::internal)?;
-    let list = segments
-        .into_iter()
-        .map(|(segment, manifest, gaps)| {
-            let url = |file: &str| {
-                format!(
-                    "/api/v1/hearings/{}/recordings/{segment}/{file}",
-                    hearing.id
-                )
-            };
-            let mut files = vec![FileLink {
-                file: media::recording::MANIFEST_FILE.to_owned(),
-                url: url(media::recording::MANIFEST_FILE),
-            }];
-            files.extend(listed(&manifest).into_iter().map(|file| FileLink {
-                url: url(&file),
-                file,
-            }));
-            Segment {
-                segment,
-                manifest,
-                gaps,
-                files,
-            }
-        })
-        .collect();
+    let segments = state.store.recording_segments(hearing.id).await?;
+    let mut files = state.store.recording_files(hearing.id).await?;
+    let mut list = Vec::with_capacity(segments.len());
+    for row in segments {
+        let segment = u32::try_from(row.segment).map_err(ApiError::internal)?;
+        let manifest = row
+            .manifest
+            .as_deref()
+            .map(serde_json::from_str::<serde_json::Value>)
+            .transpose()
+            .map_err(|err| ApiError::internal(format!("segment {segment}'s manifest: {err}")))?;
+        let gaps = row
+            .gaps
+            .as_deref()
+            .map(serde_json::from_str::<Vec<serde_json::Value>>)
+            .transpose()
+            .map_err(|err| ApiError::internal(format!("segment {segment}'s gaps: {err}")))?
+            .unwrap_or_default();
+        let (mine, rest): (Vec<RecordingFile>, Vec<RecordingFile>) =
+            files.into_iter().partition(|f| f.segment == row.segment);
+        files = rest;
+        let links = mine
+            .into_iter()
+            .map(|f| FileLink {
+                url: format!(
+                    "/api/v1/hearings/{}/recordings/{segment}/{}",
+                    hearing.id, f.file
+                ),
+                file: f.file,
+                kind: f.kind,
+                participant_id: f.participant_id,
+                sha256: f.sha256,
+                bytes: f.size,
+            })
+            .collect();
+        list.push(Segment {
+            segment,
+            state: row.state.as_str().to_owned(),
+            node: row.node,
+            started_at: row.started_at,
+            finished_at: row.finished_at,
+            error: row.error,
+            manifest,
+            gaps,
+            files: links,
+        });
+    }
     Ok(Json(list))
 }
 
-/// Downloads one file of a segment.
+/// Downloads one file of a stored segment (`Range` for a part of it).
 #[utoipa::path(get, path = "/api/v1/hearings/{id}/recordings/{segment}/{file}", tag = "recordings",
     params(("id" = uuid::Uuid, Path), ("segment" = u32, Path), ("file" = String, Path)),
     responses((status = 200, description = "The file"),
+        (status = 206, description = "A range of it"),
         (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
-        (status = 404, body = super::error::Problem)))]
+        (status = 404, body = super::error::Problem),
+        (status = 416, description = "Not a satisfiable range"),
+        (status = 500, body = super::error::Problem, description = "`recording_corrupt`: the stored bytes no longer match their SHA-256")))]
 async fn download_file(
     State(state): State<AppState>,
     staff: Staff,
     ApiPath((id, segment, file)): ApiPath<(HearingId, u32, String)>,
+    headers: HeaderMap,
 ) -> ApiResult<Response> {
     let hearing = visible_hearing(&state, &staff, id).await?;
     staff.require(Action::ViewHearing)?;
-    let dir = state
-        .recordings
-        .hearing_dir(hearing.id)
-        .join(segment.to_string());
-    let manifest = {
-        let dir = dir.clone();
-        tokio::task::spawn_blocking(move || Manifest::load(&dir))
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(|_| not_found())?
+    let number = i32::try_from(segment).map_err(|_| not_found())?;
+    // Only a name the database lists: never a path from the request.
+    let item = state
+        .store
+        .recording_file(hearing.id, number, &file)
+        .await?
+        .ok_or_else(not_found)?;
+    verified(&state, &item).await?;
+    let size = u64::try_from(item.size).map_err(ApiError::internal)?;
+    let range = match byte_range(&headers, size) {
+        Ok(range) => range,
+        Err(()) => {
+            return Ok((
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                [(header::CONTENT_RANGE, format!("bytes */{size}"))],
+            )
+                .into_response());
+        }
     };
-    // Only a name the manifest lists: never a path from the request.
-    let known = file == media::recording::MANIFEST_FILE || listed(&manifest).contains(&file);
-    if !known {
-        return Err(not_found());
-    }
-    let path = dir.join(&file);
-    let opened = tokio::fs::File::open(&path)
-        .await
-        .map_err(|_| not_found())?;
-    let size = opened.metadata().await.map_err(ApiError::internal)?.len();
     let audit = NewAuditEvent::new(
         staff.actor(),
         "recording.download",
-        json!({"segment": segment, "file": file, "bytes": size}),
+        json!({"segment": segment, "file": item.file, "bytes": size, "sha256": item.sha256,
+            "range": range.as_ref().map(|r| format!("{}-{}", r.start, r.end - 1))}),
     )
     .court(hearing.court_id)
     .hearing(hearing.id);
     state.store.append_audit(audit).await?;
-    let mut response = Response::new(Body::from_stream(tokio_util::io::ReaderStream::new(opened)));
+    let stream = state
+        .blobs
+        .get(&item.blob_key, range.clone())
+        .await
+        .map_err(|err| ApiError::internal(format!("reading {}: {err}", item.blob_key)))?
+        .map_err(std::io::Error::other);
+    let mut response = Response::new(Body::from_stream(stream));
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static(content_type(&file)),
+        HeaderValue::from_static(content_type(&item.file)),
     );
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if let Ok(value) = HeaderValue::from_str(&format!("\"{}\"", item.sha256)) {
+        headers.insert(header::ETAG, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", item.file)) {
         headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    match range {
+        Some(range) => {
+            *response.status_mut() = StatusCode::PARTIAL_CONTENT;
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_LENGTH,
+                HeaderValue::from(range.end - range.start),
+            );
+            let value = format!("bytes {}-{}/{size}", range.start, range.end - 1);
+            headers.insert(
+                header::CONTENT_RANGE,
+                HeaderValue::from_str(&value).map_err(ApiError::internal)?,
+            );
+        }
+        None => {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+        }
     }
     Ok(response)
 }
 
-/// The files of a segment: every one hashed at the end, or while it is still being
-/// written, its tracks and the gap register.
-fn listed(manifest: &Manifest) -> Vec<String> {
-    if !manifest.files.is_empty() {
-        return manifest.files.iter().map(|f| f.file.clone()).collect();
+/// Checks a file's stored bytes against the SHA-256 recorded when it was stored, once per
+/// version of its blob (size, time, tag), as the evidence download does: a file altered
+/// at rest is never served, and the refusal is audited.
+async fn verified(state: &AppState, item: &RecordingFile) -> ApiResult<()> {
+    let meta = state
+        .blobs
+        .head(&item.blob_key)
+        .await
+        .map_err(|err| ApiError::internal(format!("reading {}: {err}", item.blob_key)))?;
+    let stamp = (meta.size, meta.last_modified, meta.e_tag.clone());
+    if state
+        .verified_blobs
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&item.id)
+        == Some(&stamp)
+    {
+        return Ok(());
     }
-    let mut files: Vec<String> = manifest.tracks.iter().map(|t| t.file.clone()).collect();
-    files.push(manifest.gaps_file.clone());
-    files
+    let sha256 = state
+        .blobs
+        .sha256(&item.blob_key)
+        .await
+        .map_err(|err| ApiError::internal(format!("hashing {}: {err}", item.blob_key)))?;
+    if sha256 != item.sha256 || i64::try_from(meta.size).ok() != Some(item.size) {
+        let audit = NewAuditEvent::new(
+            AuditActor::System,
+            "recording.corrupt",
+            json!({"segment": item.segment, "file": item.file, "blob_key": item.blob_key,
+                "expected": item.sha256, "found": sha256, "bytes": item.size, "size": meta.size}),
+        )
+        .hearing(item.hearing_id);
+        state.store.append_audit(audit).await?;
+        tracing::error!(hearing = %item.hearing_id, segment = item.segment, key = %item.blob_key,
+            "a recording file no longer matches its SHA-256");
+        return Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "recording_corrupt",
+            "该录像文件已损坏或被篡改（校验值不符），已记录，请联系法院",
+            "This recording file no longer matches its SHA-256; the court has been notified",
+        ));
+    }
+    state
+        .verified_blobs
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(item.id, stamp);
+    Ok(())
 }
 
-/// Each segment's manifest and gaps, by number.
-fn segments(dir: &std::path::Path) -> Vec<(u32, Manifest, Vec<Gap>)> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
+/// A single `bytes=a-b` range of a file of `size` bytes (end exclusive); `None` for a
+/// header that is absent or not one range (the whole file is sent); `Err` for a range
+/// outside the file.
+fn byte_range(headers: &HeaderMap, size: u64) -> Result<Option<std::ops::Range<u64>>, ()> {
+    let Some(raw) = headers.get(header::RANGE).and_then(|v| v.to_str().ok()) else {
+        return Ok(None);
     };
-    let mut found: Vec<(u32, Manifest, Vec<Gap>)> = entries
-        .flatten()
-        .filter_map(|entry| {
-            let number = entry.file_name().to_str()?.parse::<u32>().ok()?;
-            let manifest = Manifest::load(&entry.path()).ok()?;
-            let gaps = read_gaps(&entry.path()).unwrap_or_default();
-            Some((number, manifest, gaps))
-        })
-        .collect();
-    found.sort_by_key(|(number, _, _)| *number);
-    found
+    let Some(spec) = raw.trim().strip_prefix("bytes=") else {
+        return Ok(None);
+    };
+    if spec.contains(',') {
+        return Ok(None);
+    }
+    let (start, end) = spec.split_once('-').ok_or(())?;
+    let (start, end) = match (start.trim(), end.trim()) {
+        ("", suffix) => {
+            let n: u64 = suffix.parse().map_err(|_| ())?;
+            (size.saturating_sub(n), size)
+        }
+        (start, "") => (start.parse().map_err(|_| ())?, size),
+        (start, end) => {
+            let end: u64 = end.parse().map_err(|_| ())?;
+            (
+                start.parse().map_err(|_| ())?,
+                end.saturating_add(1).min(size),
+            )
+        }
+    };
+    if start >= end || start >= size {
+        return Err(());
+    }
+    Ok(Some(start..end))
 }
 
 fn content_type(file: &str) -> &'static str {
