@@ -70,15 +70,20 @@ impl AppState {
         );
         let join_requests = Throttle::new(config.join_max_requests, Duration::from_secs(10 * 60));
         let media = media::Sfu::start(&config.media.sfu()).context("starting the SFU")?;
+        let cluster = store
+            .cluster()
+            .map(|db| Arc::new(crate::cluster::Cluster::new(db)));
+        // A segment names the node that recorded it: the cluster's node id, or this host.
+        let node_name = match &cluster {
+            Some(cluster) => cluster.node().to_string(),
+            None => crate::recording::default_node(&config.data_dir),
+        };
         let recordings = Arc::new(crate::recording::Recorders::new(
             &config.data_dir,
             media.clone(),
             blobs.clone(),
-            crate::recording::default_node(&config.data_dir),
+            node_name,
         ));
-        let cluster = store
-            .cluster()
-            .map(|db| Arc::new(crate::cluster::Cluster::new(db)));
         let (live, live_outgoing) = match &cluster {
             Some(cluster) => {
                 let (hub, outgoing) =
@@ -202,7 +207,14 @@ pub async fn launch(
     // on by the node its next live connection places it on.
     let recordings = state.recordings.clone();
     let store = state.store.clone();
-    tokio::spawn(async move { recordings.resume(&store).await });
+    let clustered = state.cluster.is_some();
+    tokio::spawn(async move {
+        if clustered {
+            recordings.recover_unfinished(&store).await;
+        } else {
+            recordings.resume(&store).await;
+        }
+    });
     let state_cluster = state.cluster.clone();
     let app = crate::http::router(state);
     let served = axum::serve(

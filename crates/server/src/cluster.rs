@@ -296,7 +296,7 @@ pub async fn start(state: &AppState, node_url: String) -> anyhow::Result<()> {
                 tracing::warn!(error = %err, "heartbeat not written");
             }
             beats += 1;
-            if beats % 120 == 0
+            if beats.is_multiple_of(120)
                 && let Err(err) = beating.db.prune().await
             {
                 tracing::warn!(error = %err, "cluster tables not pruned");

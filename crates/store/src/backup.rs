@@ -58,7 +58,7 @@ pub struct BlobRef {
 pub struct Contents {
     /// `None` for a database no migration ran on.
     pub schema: Option<SchemaVersion>,
-    /// Every evidence item's blob, ordered by key.
+    /// Every blob the database names (evidence items, recorded files), ordered by key.
     pub evidence_blobs: Vec<BlobRef>,
     /// The audit chain's last sequence number and hash, if it has an event.
     pub audit_head: Option<(i64, String)>,
@@ -329,7 +329,9 @@ async fn read_postgres(conn: &mut PgConnection) -> Result<Contents, sqlx::Error>
 
 const SCHEMA_QUERY: &str = "SELECT version, description FROM _sqlx_migrations \
      WHERE success ORDER BY version DESC LIMIT 1";
-const BLOBS_QUERY: &str = "SELECT id, blob_key, size, sha256 FROM evidence ORDER BY blob_key";
+// Evidence and the recorded files of finished segments: every blob the database names.
+const BLOBS_QUERY: &str = "SELECT id, blob_key, size, sha256 FROM evidence \
+    UNION ALL SELECT id, blob_key, size, sha256 FROM recording_files ORDER BY blob_key";
 const AUDIT_HEAD_QUERY: &str = "SELECT seq, hash FROM audit_head WHERE id = 1";
 
 fn schema_from<R: Row>(row: &R) -> Result<SchemaVersion, sqlx::Error>
