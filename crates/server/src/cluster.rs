@@ -360,7 +360,7 @@ async fn deliver(state: &AppState, cluster: &Cluster, hearing: HearingId) {
     let owned = cluster.owns(hearing);
     let delivered = state.live.catch_up(hearing, owned).await;
     if !owned {
-        state.live.forget_if_idle(hearing);
+        state.live.forget_if_idle(hearing).await;
         return;
     }
     for message in delivered {

@@ -150,6 +150,31 @@ impl LiveHub {
             return Vec::new();
         };
         let _one_at_a_time = shared.catching_up.lock().await;
+        self.catch_up_now(shared, hearing, open).await
+    }
+
+    /// Registers a connection as [`LiveHub::join`] does, on a channel caught up with the
+    /// log first (cluster mode), with no catch-up or clean-up in between.
+    pub async fn join_following(
+        &self,
+        hearing: HearingId,
+        member: Member,
+        since: Option<u64>,
+    ) -> Joined {
+        let Some(shared) = &self.shared else {
+            return self.join(hearing, member, since);
+        };
+        let _one_at_a_time = shared.catching_up.lock().await;
+        self.catch_up_now(shared, hearing, true).await;
+        self.join(hearing, member, since)
+    }
+
+    async fn catch_up_now(
+        &self,
+        shared: &Shared,
+        hearing: HearingId,
+        open: bool,
+    ) -> Vec<Arc<Numbered>> {
         let after = {
             let mut channels = self.channels();
             match channels.get(&hearing) {
@@ -197,7 +222,12 @@ impl LiveHub {
     }
 
     /// Forgets a hearing's channel when nobody here follows it any more.
-    pub fn forget_if_idle(&self, hearing: HearingId) {
+    pub async fn forget_if_idle(&self, hearing: HearingId) {
+        // Never between a connection's catch-up and its joining.
+        let _one_at_a_time = match &self.shared {
+            Some(shared) => Some(shared.catching_up.lock().await),
+            None => None,
+        };
         let mut channels = self.channels();
         if channels
             .get(&hearing)

@@ -277,8 +277,7 @@ async fn serve(
 ) {
     let member = viewer.member();
     // Cluster mode: this node follows the hearing's log from here on.
-    state.live.catch_up(hearing.id, true).await;
-    let mut joined = state.live.join(hearing.id, member, since);
+    let mut joined = state.live.join_following(hearing.id, member, since).await;
     let connection = joined.connection;
     state
         .live
