@@ -110,7 +110,7 @@ pub struct Api {
 /// A signed-in staff member (the `cc_session` cookie).
 #[derive(Debug, Clone)]
 pub struct StaffSession {
-    cookie: String,
+    pub cookie: String,
 }
 
 /// A participant's session (the `cc_participant` cookie).

@@ -13,8 +13,16 @@ use std::time::Duration;
 /// everything the SFU forwards, and reports packets, loss and forwarding latency.
 /// With --janus and --room it does the same in a Janus VideoRoom (the benchmark's peer).
 #[derive(Debug, Parser)]
-#[command(name = "cloudcourt-bot", version)]
+#[command(
+    name = "cloudcourt-bot",
+    version,
+    subcommand_negates_reqs = true,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
+    /// `load`: the one-node load test instead of media bots.
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// The server's base URL, e.g. http://127.0.0.1:8080.
     #[arg(long, required_unless_present = "janus", conflicts_with = "janus")]
     pub server: Option<String>,
@@ -88,6 +96,15 @@ pub struct Cli {
     /// The measuring window's length (with --window-start).
     #[arg(long, requires = "window_start", value_parser = parse_duration)]
     pub window: Option<Duration>,
+}
+
+/// What else the tool does.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Load test of one node: N hearings × P participants joining through the API,
+    /// their live sockets held, the clerk saving the transcript, the parties reading it
+    /// and uploading evidence; prints REST and fan-out latency percentiles and every error.
+    Load(crate::load::LoadArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -186,6 +203,41 @@ mod tests {
         assert_eq!(cli.report, ReportFormat::Json);
         assert!(!cli.admit && !cli.no_publish);
         assert!(cli.janus.is_none() && cli.window.is_none());
+    }
+
+    #[test]
+    fn load_is_a_subcommand_of_its_own() {
+        let cli = Cli::try_parse_from([
+            "cloudcourt-bot",
+            "load",
+            "--server",
+            "http://127.0.0.1:1",
+            "--staff-password",
+            "pw",
+            "--hearings",
+            "3",
+        ])
+        .expect("parses");
+        let Some(Command::Load(load)) = cli.command else {
+            panic!("not the load command");
+        };
+        assert_eq!((load.hearings, load.participants), (3, 5));
+        assert_eq!(load.duration, Duration::from_secs(60));
+        assert_eq!(load.staff_user, "clerk");
+        assert!(
+            Cli::try_parse_from([
+                "cloudcourt-bot",
+                "load",
+                "--server",
+                "http://x",
+                "--staff-password",
+                "pw",
+                "--hearings",
+                "0"
+            ])
+            .is_err(),
+            "no hearings"
+        );
     }
 
     #[test]

@@ -5,13 +5,15 @@
 //! over WebRTC, receives what the SFU forwards, and reports what it measured. Ctrl-C
 //! (or SIGTERM) ends every bot cleanly (`media.leave`) and still prints the report.
 //! With `--janus URL --room N` the same bots join a Janus VideoRoom instead (crate::janus),
-//! for the side-by-side SFU benchmark (`bench/sfu.py`).
+//! for the side-by-side SFU benchmark (`bench/sfu.py`). `cloudcourt-bot load` is the
+//! one-node load test of the REST API and the live sockets (crate::load).
 
 mod api;
 mod cli;
 mod clip;
 mod janus;
 mod latency;
+mod load;
 mod pacing;
 mod report;
 mod session;
@@ -178,6 +180,9 @@ fn output(report: &Report, format: ReportFormat, window: Option<&Window>) -> Str
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Some(cli::Command::Load(args)) = cli.command {
+        return load::run(args).await;
+    }
     // Each bot: its phone (a Janus feed id with --janus) and whether it publishes.
     let mut bots: Vec<(String, bool)> = cli
         .phones
