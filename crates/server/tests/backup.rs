@@ -15,7 +15,6 @@ use common::{Backend, PASSWORD, TestApp, get_ok, id, join, json};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use sqlx::Connection;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
@@ -817,46 +816,6 @@ async fn a_restore_never_overwrites_a_data_directory_silently() {
     app.finish().await;
 }
 
-/// A throwaway PostgreSQL database beside the test's own.
-struct ScratchDatabase {
-    admin_url: String,
-    name: String,
-}
-
-impl ScratchDatabase {
-    async fn create(admin_url: &str) -> Self {
-        let name = format!("cc_test_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = sqlx::PgConnection::connect(admin_url)
-            .await
-            .expect("connect to PostgreSQL");
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut conn)
-            .await
-            .expect("create the restore's database");
-        Self {
-            admin_url: admin_url.to_owned(),
-            name,
-        }
-    }
-
-    fn url(&self) -> String {
-        let base = self
-            .admin_url
-            .rsplit_once('/')
-            .map_or(self.admin_url.as_str(), |(base, _)| base);
-        format!("{base}/{}", self.name)
-    }
-
-    async fn drop_database(self) {
-        if let Ok(mut conn) = sqlx::PgConnection::connect(&self.admin_url).await {
-            let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                .execute(&mut conn)
-                .await;
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_postgres_backup_restores_into_a_new_database() {
     let Some(app) = TestApp::spawn(Backend::Postgres).await else {
@@ -908,7 +867,7 @@ async fn a_postgres_backup_restores_into_a_new_database() {
     assert!(!ok && output.contains("is not empty"), "{output}");
     assert!(!restored.exists(), "nothing was created");
 
-    let target = ScratchDatabase::create(&admin_url).await;
+    let target = common::PostgresDatabase::create(&admin_url).await;
     let target_url = target.url();
     let (ok, output) = cloudcourt(&[
         "--data-dir",

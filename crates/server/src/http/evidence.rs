@@ -745,8 +745,12 @@ pub struct ContentQuery {
 }
 
 /// A single `bytes=a-b` range of a file of `size` bytes (end exclusive); `None` for a
-/// header that is absent or not one satisfiable range (the whole file is sent).
-fn byte_range(headers: &HeaderMap, size: u64) -> Result<Option<std::ops::Range<u64>>, ()> {
+/// header that is absent or not one satisfiable range (the whole file is sent); `Err`
+/// for a range outside the file. Recordings are served with it too.
+pub(super) fn byte_range(
+    headers: &HeaderMap,
+    size: u64,
+) -> Result<Option<std::ops::Range<u64>>, ()> {
     let Some(raw) = headers.get(header::RANGE).and_then(|v| v.to_str().ok()) else {
         return Ok(None);
     };

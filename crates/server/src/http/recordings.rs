@@ -155,7 +155,7 @@ async fn download_file(
         .ok_or_else(not_found)?;
     verified(&state, &item).await?;
     let size = u64::try_from(item.size).map_err(ApiError::internal)?;
-    let range = match byte_range(&headers, size) {
+    let range = match super::evidence::byte_range(&headers, size) {
         Ok(range) => range,
         Err(()) => {
             return Ok((
@@ -264,40 +264,6 @@ async fn verified(state: &AppState, item: &RecordingFile) -> ApiResult<()> {
         .unwrap_or_else(|p| p.into_inner())
         .insert(item.id, stamp);
     Ok(())
-}
-
-/// A single `bytes=a-b` range of a file of `size` bytes (end exclusive); `None` for a
-/// header that is absent or not one range (the whole file is sent); `Err` for a range
-/// outside the file.
-fn byte_range(headers: &HeaderMap, size: u64) -> Result<Option<std::ops::Range<u64>>, ()> {
-    let Some(raw) = headers.get(header::RANGE).and_then(|v| v.to_str().ok()) else {
-        return Ok(None);
-    };
-    let Some(spec) = raw.trim().strip_prefix("bytes=") else {
-        return Ok(None);
-    };
-    if spec.contains(',') {
-        return Ok(None);
-    }
-    let (start, end) = spec.split_once('-').ok_or(())?;
-    let (start, end) = match (start.trim(), end.trim()) {
-        ("", suffix) => {
-            let n: u64 = suffix.parse().map_err(|_| ())?;
-            (size.saturating_sub(n), size)
-        }
-        (start, "") => (start.parse().map_err(|_| ())?, size),
-        (start, end) => {
-            let end: u64 = end.parse().map_err(|_| ())?;
-            (
-                start.parse().map_err(|_| ())?,
-                end.saturating_add(1).min(size),
-            )
-        }
-    };
-    if start >= end || start >= size {
-        return Err(());
-    }
-    Ok(Some(start..end))
 }
 
 fn content_type(file: &str) -> &'static str {

@@ -41,13 +41,13 @@ pub struct TestApp {
 }
 
 /// A throwaway PostgreSQL database, dropped when the test finishes.
-struct PostgresDatabase {
+pub struct PostgresDatabase {
     admin_url: String,
     name: String,
 }
 
 impl PostgresDatabase {
-    async fn create(admin_url: &str) -> Self {
+    pub async fn create(admin_url: &str) -> Self {
         let name = format!("cc_test_{}", uuid::Uuid::new_v4().simple());
         let mut conn = sqlx::PgConnection::connect(admin_url)
             .await
@@ -62,7 +62,7 @@ impl PostgresDatabase {
         }
     }
 
-    fn url(&self) -> String {
+    pub fn url(&self) -> String {
         let base = self
             .admin_url
             .rsplit_once('/')
@@ -70,7 +70,7 @@ impl PostgresDatabase {
         format!("{base}/{}", self.name)
     }
 
-    async fn drop_database(&self) {
+    pub async fn drop_database(&self) {
         if let Ok(mut conn) = sqlx::PgConnection::connect(&self.admin_url).await {
             let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
             let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
