@@ -140,6 +140,12 @@ async fn a_finished_segment_is_kept_in_the_shared_stores(app: &TestApp) {
         .join("recordings")
         .join(id(&hearing))
         .join("1");
+    // The number is taken in the database first, then the segment's files are made (in
+    // a cluster the hearing's node starts when the state message reaches it).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !local.join("manifest.json").is_file() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert!(local.join("manifest.json").is_file(), "written on the disk");
     for step in ["recess", "resume", "close"] {
         transition(app, &clerk, &hearing, step).await;
@@ -169,7 +175,12 @@ async fn a_finished_segment_is_kept_in_the_shared_stores(app: &TestApp) {
         manifest_files.len() + 1,
         "every file and the manifest"
     );
-    // The local copy goes once the blobs are stored and checked.
+    // The local copy goes once the blobs are stored and checked (right after the
+    // segment is marked finished).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while local.exists() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert!(!local.exists(), "{} is removed", local.display());
 
     // Every file downloads as stored, its hash the one listed, recorded and audited.
