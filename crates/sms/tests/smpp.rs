@@ -280,10 +280,12 @@ async fn a_wrong_password_or_address_fails_to_connect_with_a_clear_error() {
     );
     assert_eq!(server.next("bind_transceiver").await["status"], 0x0E);
 
-    // Nothing listens on a port we just released.
-    let free = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    let port = free.local_addr().expect("its address").port();
-    drop(free);
+    // Nothing listens on a port held bound but not listening (a port merely released
+    // could be taken by another test's server meanwhile).
+    let held = tokio::net::TcpSocket::new_v4().expect("a socket");
+    held.bind("127.0.0.1:0".parse().expect("an address"))
+        .expect("a free port");
+    let port = held.local_addr().expect("its address").port();
     let config = SmppConfig {
         port,
         ..server.config()
@@ -297,6 +299,7 @@ async fn a_wrong_password_or_address_fails_to_connect_with_a_clear_error() {
         "{}",
         error.reason
     );
+    drop(held);
 }
 
 #[tokio::test]
