@@ -40,7 +40,7 @@ class FakeServer {
   /** @type {{method: string, path: string, offset?: number, length?: number}[]} */
   log = [];
   /** Faults for the coming PATCH requests, by their number (1-based) among all PATCHes. */
-  /** @type {Map<number, 'lost-before' | 'lost-after' | 'advance' | 'error-503' | 'stall' | 'interrupted'>} */
+  /** @type {Map<number, 'lost-before' | 'lost-after' | 'advance' | 'error-503' | 'stall' | 'interrupted' | 'node-gone'>} */
   faults = new Map();
   /** Answer every PATCH with this status (server trouble) while set. */
   failAll = 0;
@@ -237,6 +237,16 @@ class FakeXhr {
       server.log.push({ method: 'PATCH-503', path: this.url });
       this.status = 503;
       this.responseText = JSON.stringify(problem(503, 'unavailable', '服务暂不可用', 'Unavailable.').body);
+      this.onload?.();
+      return;
+    }
+    if (fault === 'node-gone') {
+      // Several nodes: the one this upload was staged on died, with the bytes it held.
+      const match = /uploads\/([^/]+)$/.exec(this.url);
+      server.uploads.delete(decodeURIComponent(match?.[1] ?? ''));
+      server.log.push({ method: 'PATCH-410', path: this.url });
+      this.status = 410;
+      this.responseText = JSON.stringify(problem(410, 'upload_lost', '上传所在的服务器已停止，请重新上传该文件', 'The server this upload was staged on stopped; upload the file again').body);
       this.onload?.();
       return;
     }
@@ -481,6 +491,18 @@ describe('the resumable evidence uploader', () => {
     const evidence = await second.uploader.start();
     assert.equal(evidence?.sha256, sha256);
     assert.equal(second.uploader.state, 'done');
+  });
+
+  test('410 upload_lost (the node holding the upload died): starts the upload again and completes it', async () => {
+    const { file, sha256 } = makeFile(5 * MiB);
+    server.faults.set(2, 'node-gone');
+    const { uploader } = uploaderFor(file, { chunkSize: 2 * MiB });
+    const evidence = await uploader.start();
+    assert.equal(evidence?.sha256, sha256, 'the new upload holds the file exactly');
+    const created = server.log.filter((l) => l.method === 'POST');
+    assert.equal(created.length, 2, 'a second upload was created');
+    const offsets = patches().map((p) => p.offset);
+    assert.deepEqual(offsets, [0, 0, 2 * MiB, 4 * MiB], 'the new upload is sent from its first byte');
   });
 
   test('a program renamed .pdf is refused with the server’s message', async () => {

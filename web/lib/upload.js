@@ -455,6 +455,11 @@ export class EvidenceUploader {
           mismatches = 0;
         } else if (problem.code === 'upload_interrupted') {
           // The server saw the chunk's body break off: it kept what arrived; ask where it stands.
+        } else if (problem.code === 'upload_lost' && this.#upload) {
+          // Several servers: the one holding this upload's bytes stopped. Start a new upload from the first byte.
+          this.#upload = null;
+          this.#offset = 0;
+          this.#sync = false;
         } else if (!TRANSIENT.has(problem.status)) {
           return this.#fail(problem, problem.status >= 400 && problem.status < 500);
         }
