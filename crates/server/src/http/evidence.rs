@@ -781,34 +781,69 @@ pub(super) fn byte_range(
     Ok(Some(start..end))
 }
 
-/// Checks the stored bytes against the SHA-256 kept at submission, once per version
-/// of the blob (its size, time and tag), so that a file altered at rest is never served.
-async fn verified(state: &AppState, item: &Evidence) -> ApiResult<()> {
+/// What a stored blob holds, against the SHA-256 and size recorded when it was stored.
+pub(super) enum BlobCheck {
+    Intact,
+    /// Altered at rest: what was found instead.
+    Altered {
+        sha256: String,
+        size: u64,
+    },
+}
+
+/// Checks the blob `key` (recorded as `id`) against its SHA-256 and size, once per version
+/// of the blob (its size, time and tag): an intact version is remembered and not read
+/// again. Evidence and recordings are served only after it.
+pub(super) async fn check_blob(
+    state: &AppState,
+    id: Uuid,
+    key: &str,
+    sha256: &str,
+    size: i64,
+) -> ApiResult<BlobCheck> {
     let meta = state
         .blobs
-        .head(&item.blob_key)
+        .head(key)
         .await
-        .map_err(|err| ApiError::internal(format!("reading {}: {err}", item.blob_key)))?;
+        .map_err(|err| ApiError::internal(format!("reading {key}: {err}")))?;
     let stamp = (meta.size, meta.last_modified, meta.e_tag.clone());
     if state
         .verified_blobs
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .get(&item.id)
+        .get(&id)
         == Some(&stamp)
     {
-        return Ok(());
+        return Ok(BlobCheck::Intact);
     }
-    let sha256 = state
+    let found = state
         .blobs
-        .sha256(&item.blob_key)
+        .sha256(key)
         .await
-        .map_err(|err| ApiError::internal(format!("hashing {}: {err}", item.blob_key)))?;
-    if sha256 != item.sha256 || i64::try_from(meta.size).ok() != Some(item.size) {
+        .map_err(|err| ApiError::internal(format!("hashing {key}: {err}")))?;
+    if found != sha256 || i64::try_from(meta.size).ok() != Some(size) {
+        return Ok(BlobCheck::Altered {
+            sha256: found,
+            size: meta.size,
+        });
+    }
+    state
+        .verified_blobs
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(id, stamp);
+    Ok(BlobCheck::Intact)
+}
+
+/// Checks the stored bytes against the SHA-256 kept at submission, so that a file
+/// altered at rest is never served (the refusal is audited).
+async fn verified(state: &AppState, item: &Evidence) -> ApiResult<()> {
+    let check = check_blob(state, item.id, &item.blob_key, &item.sha256, item.size).await?;
+    if let BlobCheck::Altered { sha256, size } = check {
         let audit = NewAuditEvent::new(
             AuditActor::System,
             "evidence.corrupt",
-            json!({"evidence": item.id, "blob_key": item.blob_key, "expected": item.sha256, "found": sha256, "size": meta.size}),
+            json!({"evidence": item.id, "blob_key": item.blob_key, "expected": item.sha256, "found": sha256, "size": size}),
         )
         .hearing(item.hearing_id);
         state.store.append_audit(audit).await?;
@@ -820,11 +855,6 @@ async fn verified(state: &AppState, item: &Evidence) -> ApiResult<()> {
             "This evidence file no longer matches its SHA-256; the court has been notified",
         ));
     }
-    state
-        .verified_blobs
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(item.id, stamp);
     Ok(())
 }
 

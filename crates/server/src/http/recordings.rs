@@ -216,36 +216,19 @@ async fn download_file(
     Ok(response)
 }
 
-/// Checks a file's stored bytes against the SHA-256 recorded when it was stored, once per
-/// version of its blob (size, time, tag), as the evidence download does: a file altered
-/// at rest is never served, and the refusal is audited.
+/// Checks a file's stored bytes against the SHA-256 recorded when it was stored, as the
+/// evidence download does: a file altered at rest is never served, and the refusal is
+/// audited.
 async fn verified(state: &AppState, item: &RecordingFile) -> ApiResult<()> {
-    let meta = state
-        .blobs
-        .head(&item.blob_key)
-        .await
-        .map_err(|err| ApiError::internal(format!("reading {}: {err}", item.blob_key)))?;
-    let stamp = (meta.size, meta.last_modified, meta.e_tag.clone());
-    if state
-        .verified_blobs
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(&item.id)
-        == Some(&stamp)
-    {
-        return Ok(());
-    }
-    let sha256 = state
-        .blobs
-        .sha256(&item.blob_key)
-        .await
-        .map_err(|err| ApiError::internal(format!("hashing {}: {err}", item.blob_key)))?;
-    if sha256 != item.sha256 || i64::try_from(meta.size).ok() != Some(item.size) {
+    let check =
+        super::evidence::check_blob(state, item.id, &item.blob_key, &item.sha256, item.size)
+            .await?;
+    if let super::evidence::BlobCheck::Altered { sha256, size } = check {
         let audit = NewAuditEvent::new(
             AuditActor::System,
             "recording.corrupt",
             json!({"segment": item.segment, "file": item.file, "blob_key": item.blob_key,
-                "expected": item.sha256, "found": sha256, "bytes": item.size, "size": meta.size}),
+                "expected": item.sha256, "found": sha256, "bytes": item.size, "size": size}),
         )
         .hearing(item.hearing_id);
         state.store.append_audit(audit).await?;
@@ -258,11 +241,6 @@ async fn verified(state: &AppState, item: &RecordingFile) -> ApiResult<()> {
             "This recording file no longer matches its SHA-256; the court has been notified",
         ));
     }
-    state
-        .verified_blobs
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(item.id, stamp);
     Ok(())
 }
 
