@@ -28,7 +28,7 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 pub const SQLITE_COPY: &str = "database/cloudcourt.db";
 /// The `pg_dump --format=custom` archive, relative to the backup directory.
 pub const PG_DUMP_FILE: &str = "database/cloudcourt.pgdump";
-/// Every evidence item's blob key, size and SHA-256, as the database records them.
+/// Every blob's key, size and SHA-256 (evidence, recorded files), as the database records them.
 pub const INVENTORY_FILE: &str = "blob-inventory.json";
 const BLOBS: &str = "blobs";
 const RECORDINGS: &str = "recordings";
@@ -99,14 +99,18 @@ pub struct DatabaseEntry {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum BlobsEntry {
     /// The blob directory's files are copied under `blobs/`.
-    Local { evidence_items: usize },
+    Local {
+        #[serde(alias = "evidence_items")]
+        files: usize,
+    },
     /// The blobs stay in the bucket (its own versioning or replication keeps them); the
     /// inventory names them.
     S3 {
         bucket: String,
         #[serde(default)]
         endpoint: Option<String>,
-        evidence_items: usize,
+        #[serde(alias = "evidence_items")]
+        files: usize,
     },
 }
 
@@ -132,7 +136,9 @@ pub struct FileEntry {
 /// One line of `blob-inventory.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InventoryEntry {
-    pub evidence_id: uuid::Uuid,
+    /// The row (an evidence item or a recorded file) the blob belongs to.
+    #[serde(alias = "evidence_id")]
+    pub id: uuid::Uuid,
     pub key: String,
     pub size: u64,
     pub sha256: String,
@@ -141,7 +147,7 @@ pub struct InventoryEntry {
 impl From<&BlobRef> for InventoryEntry {
     fn from(blob: &BlobRef) -> Self {
         Self {
-            evidence_id: blob.evidence_id,
+            id: blob.id,
             key: blob.key.clone(),
             size: blob.size,
             sha256: blob.sha256.clone(),
@@ -154,15 +160,14 @@ pub async fn backup(config: Config, args: BackupArgs) -> anyhow::Result<ExitCode
     let (out, manifest) = create(&config, &args.out).await?;
     let bytes: u64 = manifest.files.iter().map(|f| f.size).sum();
     println!(
-        "备份完成 backup written: {}\n  database: {} (schema {} {}), {}\n  evidence: {} item(s), {}\n  files: {} ({} bytes)",
+        "备份完成 backup written: {}\n  database: {} (schema {} {}), {}\n  blobs: {} file(s), {}\n  files: {} ({} bytes)",
         out.display(),
         manifest.database.backend,
         manifest.database.schema_version,
         manifest.database.schema_description,
         manifest.database.method,
         match &manifest.blobs {
-            BlobsEntry::Local { evidence_items } | BlobsEntry::S3 { evidence_items, .. } =>
-                evidence_items,
+            BlobsEntry::Local { files } | BlobsEntry::S3 { files, .. } => files,
         },
         match &manifest.blobs {
             BlobsEntry::Local { .. } => "blobs copied".to_owned(),
@@ -315,7 +320,7 @@ pub async fn create(config: &Config, out: &Path) -> anyhow::Result<(PathBuf, Man
     };
     let mut files = vec![hash_entry(&root, &database.file)?];
 
-    let inventory: Vec<InventoryEntry> = contents.evidence_blobs.iter().map(Into::into).collect();
+    let inventory: Vec<InventoryEntry> = contents.blobs.iter().map(Into::into).collect();
     write_json(&root.join(INVENTORY_FILE), &inventory)?;
     files.push(hash_entry(&root, INVENTORY_FILE)?);
 
@@ -323,7 +328,7 @@ pub async fn create(config: &Config, out: &Path) -> anyhow::Result<(PathBuf, Man
     let blobs = match (&config.blobs, local_blob_dir(config)) {
         (_, Some(dir)) => {
             let root = root.clone();
-            let referenced = contents.evidence_blobs.clone();
+            let referenced = contents.blobs.clone();
             let (copied, found) =
                 tokio::task::spawn_blocking(move || copy_blobs(&dir, &root, &referenced))
                     .await
@@ -331,7 +336,7 @@ pub async fn create(config: &Config, out: &Path) -> anyhow::Result<(PathBuf, Man
             files.extend(copied);
             problems.extend(found);
             BlobsEntry::Local {
-                evidence_items: contents.evidence_blobs.len(),
+                files: contents.blobs.len(),
             }
         }
         (
@@ -342,13 +347,13 @@ pub async fn create(config: &Config, out: &Path) -> anyhow::Result<(PathBuf, Man
         ) => {
             problems.extend(check_bucket(config, &contents).await?);
             notes.push(format!(
-                "evidence blobs stay in the S3 bucket {bucket}: only their inventory ({INVENTORY_FILE}) is here; \
+                "the blobs stay in the S3 bucket {bucket}: only their inventory ({INVENTORY_FILE}) is here; \
                  the bucket needs its own versioning or replication"
             ));
             BlobsEntry::S3 {
                 bucket: bucket.clone(),
                 endpoint: endpoint.clone(),
-                evidence_items: contents.evidence_blobs.len(),
+                files: contents.blobs.len(),
             }
         }
         (BlobConfig::Local { .. }, None) => bail!("local blobs without a directory"),
@@ -787,7 +792,7 @@ fn move_aside(data_dir: &Path, replaced: &[PathBuf]) -> anyhow::Result<PathBuf> 
 }
 
 /// Copies the blob directory (every finished file; `#`-suffixed files are writes in
-/// progress) and checks each evidence blob against the database's size and SHA-256.
+/// progress) and checks each blob against the database's size and SHA-256.
 fn copy_blobs(
     dir: &Path,
     root: &Path,
@@ -812,16 +817,16 @@ fn copy_blobs(
     for blob in referenced {
         match by_key.get(blob.key.as_str()) {
             None => problems.push(format!(
-                "evidence {} is missing its blob {} (not in {})",
-                blob.evidence_id,
+                "row {}: the blob {} is missing (not in {})",
+                blob.id,
                 blob.key,
                 dir.display()
             )),
             Some(file) if file.sha256 != blob.sha256 || file.size != blob.size => {
                 problems.push(format!(
-                    "evidence {}: the blob {} has {} bytes with SHA-256 {}, the database recorded {} bytes with {} \
+                    "row {}: the blob {} has {} bytes with SHA-256 {}, the database recorded {} bytes with {} \
                      (altered at rest: an earlier backup holds the original)",
-                    blob.evidence_id, blob.key, file.size, file.sha256, blob.size, blob.sha256
+                    blob.id, blob.key, file.size, file.sha256, blob.size, blob.sha256
                 ))
             }
             Some(_) => {}
@@ -836,9 +841,9 @@ fn is_partial_write(rel: &str) -> bool {
     matches!(name.split_once('#'), Some((_, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// With S3: checks that every evidence blob is in the bucket with its size.
+/// With S3: checks that every blob is in the bucket with its size.
 async fn check_bucket(config: &Config, contents: &Contents) -> anyhow::Result<Vec<String>> {
-    let inventory: Vec<InventoryEntry> = contents.evidence_blobs.iter().map(Into::into).collect();
+    let inventory: Vec<InventoryEntry> = contents.blobs.iter().map(Into::into).collect();
     check_inventory_in_bucket(config, &inventory).await
 }
 
@@ -853,14 +858,14 @@ async fn check_inventory_in_bucket(
         match blobs.head(&blob.key).await {
             Ok(meta) if meta.size == blob.size => {}
             Ok(meta) => problems.push(format!(
-                "evidence {}: the object {} has {} bytes in the bucket, the database recorded {}",
-                blob.evidence_id, blob.key, meta.size, blob.size
+                "row {}: the object {} has {} bytes in the bucket, the database recorded {}",
+                blob.id, blob.key, meta.size, blob.size
             )),
             Err(store::BlobError::NotFound(_)) => problems.push(format!(
-                "evidence {}: the object {} is missing from the bucket",
-                blob.evidence_id, blob.key
+                "row {}: the object {} is missing from the bucket",
+                blob.id, blob.key
             )),
-            Err(err) => return Err(err).context("checking the evidence in the bucket"),
+            Err(err) => return Err(err).context("checking the blobs in the bucket"),
         }
     }
     Ok(problems)

@@ -518,7 +518,7 @@ async fn a_sqlite_backup_taken_while_serving_restores_everything() {
     assert_eq!(manifest.database.method, "VACUUM INTO");
     assert!(manifest.database.schema_version >= 6);
     assert!(manifest.problems.is_empty(), "{:?}", manifest.problems);
-    assert_eq!(manifest.blobs, BlobsEntry::Local { evidence_items: 1 });
+    assert_eq!(manifest.blobs, BlobsEntry::Local { files: 1 });
     let listed: Vec<&str> = manifest.files.iter().map(|f| f.path.as_str()).collect();
     let blob_key = format!(
         "blobs/evidence/{}/{}",
@@ -921,13 +921,7 @@ async fn with_s3_the_backup_lists_the_blobs_and_copies_none() {
         .expect("backup");
     assert_eq!(written, out);
     assert!(manifest.problems.is_empty(), "{:?}", manifest.problems);
-    assert!(matches!(
-        manifest.blobs,
-        BlobsEntry::S3 {
-            evidence_items: 1,
-            ..
-        }
-    ));
+    assert!(matches!(manifest.blobs, BlobsEntry::S3 { files: 1, .. }));
     assert!(
         manifest.files.iter().all(|f| !f.path.starts_with("blobs/")),
         "no blob is copied"

@@ -1,6 +1,6 @@
 //! What a backup needs from the database: a consistent online copy of a SQLite file
 //! (`VACUUM INTO`, which reads one transaction's snapshot while the server goes on
-//! writing), the schema's migration version, the evidence blobs the rows refer to (key,
+//! writing), the schema's migration version, the blobs the rows refer to (key,
 //! size, SHA-256) and the audit chain's head — on PostgreSQL from an exported snapshot
 //! that `pg_dump --snapshot` copies, so both see the same moment; and, for a restore,
 //! whether a PostgreSQL database is empty. `pg_dump` and `pg_restore` themselves are run
@@ -43,10 +43,10 @@ pub struct SchemaVersion {
     pub description: String,
 }
 
-/// An evidence item's blob as the database records it.
+/// A blob as the database records it (an evidence item's or a recorded file's; `id` is its row).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlobRef {
-    pub evidence_id: uuid::Uuid,
+    pub id: uuid::Uuid,
     pub key: String,
     pub size: u64,
     /// Lowercase hex.
@@ -59,7 +59,7 @@ pub struct Contents {
     /// `None` for a database no migration ran on.
     pub schema: Option<SchemaVersion>,
     /// Every blob the database names (evidence items, recorded files), ordered by key.
-    pub evidence_blobs: Vec<BlobRef>,
+    pub blobs: Vec<BlobRef>,
     /// The audit chain's last sequence number and hash, if it has an event.
     pub audit_head: Option<(i64, String)>,
 }
@@ -203,7 +203,7 @@ impl PostgresSnapshot {
         Ok(Self { conn, name })
     }
 
-    /// The schema version, evidence blobs and audit head as of the snapshot.
+    /// The schema version, blobs and audit head as of the snapshot.
     pub async fn contents(&mut self) -> Result<Contents, BackupError> {
         read_postgres(&mut self.conn)
             .await
@@ -265,7 +265,7 @@ async fn read_sqlite(conn: &mut SqliteConnection) -> Result<Contents, sqlx::Erro
         tx.rollback().await?;
         return Ok(Contents {
             schema: None,
-            evidence_blobs: Vec::new(),
+            blobs: Vec::new(),
             audit_head: None,
         });
     }
@@ -274,9 +274,9 @@ async fn read_sqlite(conn: &mut SqliteConnection) -> Result<Contents, sqlx::Erro
         .await?
         .map(|row| schema_from(&row))
         .transpose()?;
-    let mut evidence_blobs = Vec::new();
+    let mut blobs = Vec::new();
     for row in sqlx::query(BLOBS_QUERY).fetch_all(&mut *tx).await? {
-        evidence_blobs.push(blob_from(&row)?);
+        blobs.push(blob_from(&row)?);
     }
     let audit_head = sqlx::query(AUDIT_HEAD_QUERY)
         .fetch_optional(&mut *tx)
@@ -287,7 +287,7 @@ async fn read_sqlite(conn: &mut SqliteConnection) -> Result<Contents, sqlx::Erro
     tx.rollback().await?;
     Ok(Contents {
         schema,
-        evidence_blobs,
+        blobs,
         audit_head,
     })
 }
@@ -301,7 +301,7 @@ async fn read_postgres(conn: &mut PgConnection) -> Result<Contents, sqlx::Error>
     if !has_migrations {
         return Ok(Contents {
             schema: None,
-            evidence_blobs: Vec::new(),
+            blobs: Vec::new(),
             audit_head: None,
         });
     }
@@ -310,9 +310,9 @@ async fn read_postgres(conn: &mut PgConnection) -> Result<Contents, sqlx::Error>
         .await?
         .map(|row| schema_from(&row))
         .transpose()?;
-    let mut evidence_blobs = Vec::new();
+    let mut blobs = Vec::new();
     for row in sqlx::query(BLOBS_QUERY).fetch_all(&mut *conn).await? {
-        evidence_blobs.push(blob_from(&row)?);
+        blobs.push(blob_from(&row)?);
     }
     let audit_head = sqlx::query(AUDIT_HEAD_QUERY)
         .fetch_optional(&mut *conn)
@@ -322,7 +322,7 @@ async fn read_postgres(conn: &mut PgConnection) -> Result<Contents, sqlx::Error>
         .flatten();
     Ok(Contents {
         schema,
-        evidence_blobs,
+        blobs,
         audit_head,
     })
 }
@@ -355,7 +355,7 @@ where
 {
     let size: i64 = row.try_get("size")?;
     Ok(BlobRef {
-        evidence_id: row.try_get("id")?,
+        id: row.try_get("id")?,
         key: row.try_get("blob_key")?,
         size: u64::try_from(size).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
         sha256: row.try_get("sha256")?,
@@ -391,7 +391,7 @@ mod tests {
             contents.schema.map(|s| s.version),
             Some(latest_migration(Backend::Sqlite))
         );
-        assert!(contents.evidence_blobs.is_empty());
+        assert!(contents.blobs.is_empty());
         assert_eq!(contents.audit_head, None);
         // A second snapshot never overwrites the first.
         assert!(matches!(
